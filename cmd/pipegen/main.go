@@ -1,0 +1,50 @@
+// Command pipegen generates and manages Spinnaker pipelines as code.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pipegen/pipegen/pkg/cmd/root"
+	"github.com/pipegen/pipegen/pkg/cmdutil"
+)
+
+// Set by the linker: -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version string
+	commit  string
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	// The first SIGINT/SIGTERM cancels the context: sync stops starting writes, lets the ones
+	// in flight finish and reports. A second signal kills the process the usual way.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+
+	f := cmdutil.New(version, commit)
+	cmd := root.NewCmd(f)
+	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		var ee *cmdutil.ExitError
+		if !errors.As(err, &ee) || ee.Err != nil {
+			fmt.Fprintf(f.IOStreams.ErrOut, "error: %v\n", err)
+		}
+		var ue *cmdutil.UsageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(f.IOStreams.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+	}
+	return cmdutil.ExitCode(err)
+}

@@ -1,0 +1,448 @@
+// Package action holds what each command does (render, validate, diff, sync), independent of
+// flags and terminals: pkg/cmd wires flags to these functions, tests call them directly.
+package action
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pipegen/pipegen/pkg/config"
+	"github.com/pipegen/pipegen/pkg/front50"
+	"github.com/pipegen/pipegen/pkg/pipeline"
+	"github.com/pipegen/pipegen/pkg/plan"
+	"github.com/pipegen/pipegen/pkg/render"
+	"github.com/pipegen/pipegen/pkg/services"
+	"github.com/pipegen/pipegen/pkg/yamldoc"
+)
+
+// Filter narrows a command to some services, stacks and pipelines (shell globs; each list
+// matches when any of its globs does; an empty list matches everything). A pipeline glob
+// matches the entry key or the rendered pipeline name.
+type Filter struct {
+	Services, Stacks, Pipelines []string
+}
+
+func (f Filter) match(service, stack, key, name string) bool {
+	return matchAny(f.Services, service) && matchAny(f.Stacks, stack) &&
+		(matchAny(f.Pipelines, key) || (name != "" && matchAny(f.Pipelines, name)))
+}
+
+func matchAny(globs []string, s string) bool {
+	if len(globs) == 0 {
+		return true
+	}
+	for _, g := range globs {
+		if ok, _ := path.Match(g, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Empty reports whether the filter matches everything.
+func (f Filter) Empty() bool { return len(f.Services)+len(f.Stacks)+len(f.Pipelines) == 0 }
+
+// Pipeline is one rendered and prepared pipeline.
+type Pipeline struct {
+	plan.Desired
+	Service, Stack, Key string
+	Template            string // the template file as messages name it, e.g. "templates/deploy.yml"
+	InScope             bool
+	Warnings            []string
+
+	text []byte     // rendered YAML, for mapping problems to lines
+	raw  any        // decoded value before Prepare
+	src  sourceText // the template source, for mapping rendered lines back
+}
+
+// Build is the result of rendering a services repo.
+type Build struct {
+	Pipelines  []*Pipeline // every pipeline that rendered, sorted by application, name
+	Identities map[pipeline.Marker]bool
+	Problems   []error // bad input, each naming its file and line
+	Warnings   []string
+}
+
+// InScope returns the pipelines the filter selected.
+func (b *Build) InScope() []*Pipeline {
+	var out []*Pipeline
+	for _, p := range b.Pipelines {
+		if p.InScope {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Problem is an input problem found after rendering: in a template's output, located at the
+// template line that produced it where that can be told.
+type Problem struct {
+	File   string // the template, or the service file
+	Line   int
+	Source string // "services/x.yaml: prod/deploy"
+	Msg    string
+}
+
+func (p *Problem) Error() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	if p.Source != "" {
+		return fmt.Sprintf("%s: %s (rendering %s)", loc, p.Msg, p.Source)
+	}
+	return fmt.Sprintf("%s: %s", loc, p.Msg)
+}
+
+// BuildOptions say what a build may consult beyond the source.
+type BuildOptions struct {
+	Filter Filter
+	// State is the store's current content; nil for offline commands (render, validate).
+	State *front50.State
+	// Adopt gives a planned pipeline the id of a same-named pipeline pipegen does not own.
+	Adopt bool
+}
+
+// idPlaceholder stands in for pipeline_id(app, name) until every pipeline's name is known:
+// names are rendered too, so they cannot be looked up while rendering.
+const idPlaceholder = "pipegen-pipeline-id-"
+
+var idPlaceholderRe = regexp.MustCompile(idPlaceholder + `([0-9a-f]*)-([0-9a-f]*)`)
+
+func placeholder(app, name string) string {
+	return idPlaceholder + hex.EncodeToString([]byte(app)) + "-" + hex.EncodeToString([]byte(name))
+}
+
+// Render renders every pipeline of the repo. Input problems are returned in Build.Problems;
+// the error is for failures to run at all.
+func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, error) {
+	b := &Build{Identities: map[pipeline.Marker]bool{}}
+	repo, err := services.Load(ctx, cfg.Root, cfg.Services)
+	if err != nil {
+		var se *services.Error
+		if !errors.As(err, &se) {
+			return nil, err
+		}
+		b.Problems = append(b.Problems, flatten(err)...)
+	}
+	for k := range cfg.Vars {
+		for _, builtin := range services.Builtins {
+			if k == builtin {
+				b.Problems = append(b.Problems, fmt.Errorf("%s: vars: variable %q would shadow the built-in %q; pick another name", displayPath(cfg.Root, cfg.File), k, k))
+			}
+		}
+	}
+	engine, err := render.New(cfg.Templates, displayPath(cfg.Root, cfg.Templates))
+	if err != nil {
+		return nil, fmt.Errorf("open templates: %w", err)
+	}
+	defer engine.Close()
+
+	type job struct {
+		svc   *services.Service
+		stack *services.Stack
+		entry *services.Entry
+	}
+	var jobs []job
+	for _, svc := range repo.Services {
+		for _, st := range svc.Stacks {
+			for _, e := range st.Pipelines {
+				b.Identities[pipeline.Marker{Service: svc.Name, Stack: st.Name, Key: e.Key}] = true
+				jobs = append(jobs, job{svc, st, e})
+			}
+		}
+	}
+
+	results := make([]*Pipeline, len(jobs))
+	probs := make([][]error, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], probs[i] = renderOne(cfg, engine, j.svc, j.stack, j.entry, opt.Filter)
+		}()
+	}
+	wg.Wait()
+
+	for i := range jobs {
+		b.Problems = append(b.Problems, probs[i]...)
+		if results[i] != nil {
+			b.Pipelines = append(b.Pipelines, results[i])
+		}
+	}
+	b.assignIDs(opt)
+	b.checkNames()
+	b.prepare(cfg, opt)
+	sort.SliceStable(b.Pipelines, func(i, j int) bool {
+		x, y := b.Pipelines[i], b.Pipelines[j]
+		if x.Application != y.Application {
+			return x.Application < y.Application
+		}
+		return x.Name < y.Name
+	})
+	return b, nil
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func displayPath(root, p string) string {
+	if p == "" {
+		return config.FileName
+	}
+	if rel, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(p)
+}
+
+func renderOne(cfg *config.Config, engine *render.Engine, svc *services.Service, st *services.Stack, e *services.Entry, f Filter) (*Pipeline, []error) {
+	src := services.Source{File: svc.File, Stack: st.Name, Key: e.Key}
+	at := func(msg string) error {
+		return &services.Error{File: svc.File, Line: e.Line, Col: e.Col, Msg: msg}
+	}
+	file, err := engine.Lookup(e.Template)
+	if err != nil {
+		return nil, []error{at(err.Error())}
+	}
+	tmplDisplay := path.Join(displayPath(cfg.Root, cfg.Templates), filepath.ToSlash(file))
+	ctx := services.Context(cfg.Vars, svc, st, e)
+	text, err := engine.Render(e.Template, ctx, func(app, name string) (string, error) {
+		if app == "" {
+			app = svc.Name
+		}
+		return placeholder(app, name), nil
+	})
+	if err != nil {
+		var re *render.Error
+		if errors.As(err, &re) {
+			return nil, []error{fmt.Errorf("%w (rendering %s)", err, src)}
+		}
+		return nil, []error{fmt.Errorf("render %s for %s: %w", tmplDisplay, src, err)}
+	}
+	p := &Pipeline{
+		Service: svc.Name, Stack: st.Name, Key: e.Key, Template: tmplDisplay, text: text,
+		src: loadSource(cfg.Templates, file),
+	}
+	p.Source = src.String()
+	p.Application = svc.Name
+	p.Marker = pipeline.Marker{Service: svc.Name, Stack: st.Name, Key: e.Key, File: svc.File}
+
+	v, err := yamldoc.Decode(text)
+	if err != nil {
+		var ye *yamldoc.Error
+		if errors.As(err, &ye) {
+			return nil, []error{p.problem(ye.Line, "the rendered YAML is invalid: "+ye.Msg)}
+		}
+		return nil, []error{p.problem(0, err.Error())}
+	}
+	p.raw = v
+	if m, ok := v.(map[string]any); ok {
+		if n, ok := m["name"].(string); ok {
+			p.Name = strings.TrimSpace(n)
+		}
+	}
+	p.InScope = f.match(svc.Name, st.Name, e.Key, p.Name)
+	return p, nil
+}
+
+// problem makes a Problem at a line of the rendered text, mapped back to the template.
+func (p *Pipeline) problem(renderedLine int, msg string) *Problem {
+	line := 0
+	if renderedLine > 0 {
+		var exact bool
+		line, exact = p.src.mapLine(p.text, renderedLine)
+		if !exact {
+			msg = fmt.Sprintf("%s (line %d of the rendered output: %s)", msg, renderedLine, strings.TrimSpace(lineOf(p.text, renderedLine)))
+		}
+	}
+	return &Problem{File: p.Template, Line: line, Source: p.Source, Msg: msg}
+}
+
+// assignIDs decides each pipeline's id: the id of the stored pipeline that already carries its
+// identity (an adopted pipeline keeps the id it had), else the id of a same-named pipeline
+// pipegen does not own when adopting, else the derived id.
+func (b *Build) assignIDs(opt BuildOptions) {
+	owned := map[pipeline.Marker]string{}
+	if opt.State != nil {
+		for _, sp := range opt.State.Pipelines {
+			if m, ok := pipeline.MarkerOf(sp.Doc); ok {
+				k := plan.IdentityKey(m)
+				// Prefer the derived id if a copy of the marker exists twice (a UI "duplicate").
+				if _, seen := owned[k]; !seen || sp.ID == pipeline.PipelineID(m.Service, m.Stack, m.Key) {
+					owned[k] = sp.ID
+				}
+			}
+		}
+	}
+	for _, p := range b.Pipelines {
+		p.ID = pipeline.PipelineID(p.Service, p.Stack, p.Key)
+		if id, ok := owned[plan.IdentityKey(p.Marker)]; ok {
+			p.ID = id
+			continue
+		}
+		if opt.Adopt && opt.State != nil && p.Name != "" {
+			for _, other := range opt.State.ByName(p.Application, p.Name) {
+				if _, isOwned := pipeline.MarkerOf(other.Doc); !isOwned {
+					p.ID = other.ID
+					break
+				}
+			}
+		}
+	}
+}
+
+// checkNames rejects two pipelines with one name in an application, naming both sources.
+func (b *Build) checkNames() {
+	seen := map[string]*Pipeline{}
+	var keep []*Pipeline
+	for _, p := range b.Pipelines {
+		if p.Name == "" {
+			keep = append(keep, p) // Prepare reports the missing name
+			continue
+		}
+		k := pipeline.NameKey(p.Application, p.Name)
+		if prev, ok := seen[k]; ok {
+			if p.InScope || prev.InScope {
+				b.Problems = append(b.Problems, p.problem(p.nameLine(), fmt.Sprintf("pipeline name %q is used twice in application %s: by %s and by %s (names are compared ignoring case); give one of them another name, e.g. with {{ stack }} in it", p.Name, p.Application, prev.Source, p.Source)))
+			}
+			continue
+		}
+		seen[k] = p
+		keep = append(keep, p)
+	}
+	b.Pipelines = keep
+}
+
+func (p *Pipeline) nameLine() int {
+	root, err := yamldoc.Parse(p.text)
+	if err != nil || root == nil {
+		return 0
+	}
+	return lineOfPath(root, "name")
+}
+
+// prepare resolves pipeline_id() placeholders and turns each rendered value into the stored
+// document (ids, artifacts, checks).
+func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
+	byName := map[string]string{}
+	for _, p := range b.Pipelines {
+		byName[pipeline.NameKey(p.Application, p.Name)] = p.ID
+	}
+	lookup := func(app, name string) (string, error) {
+		if id, ok := byName[pipeline.NameKey(app, name)]; ok {
+			return id, nil
+		}
+		if opt.State == nil {
+			return "", fmt.Errorf("pipeline_id: no pipeline named %q in application %s in this repo (render and validate look only at the repo; diff and sync also look in the store)", name, app)
+		}
+		found := opt.State.ByName(app, name)
+		switch len(found) {
+		case 1:
+			return found[0].ID, nil
+		case 0:
+			return "", fmt.Errorf("pipeline_id: no pipeline named %q in application %s, neither in this repo nor in %s", name, app, "the store")
+		}
+		return "", fmt.Errorf("pipeline_id: %d pipelines are named %q in application %s in the store; Front50 should never hold two", len(found), name, app)
+	}
+
+	var keep []*Pipeline
+	for _, p := range b.Pipelines {
+		var refErr error
+		v := replaceStrings(p.raw, func(s string) string {
+			if !strings.Contains(s, idPlaceholder) {
+				return s
+			}
+			return idPlaceholderRe.ReplaceAllStringFunc(s, func(m string) string {
+				sub := idPlaceholderRe.FindStringSubmatch(m)
+				app, _ := hex.DecodeString(sub[1])
+				name, _ := hex.DecodeString(sub[2])
+				id, err := lookup(string(app), string(name))
+				if err != nil && refErr == nil {
+					refErr = err
+				}
+				return id
+			})
+		})
+		if refErr != nil {
+			if p.InScope {
+				b.Problems = append(b.Problems, p.problem(0, refErr.Error()))
+			}
+			continue
+		}
+		res := pipeline.Prepare(v, p.Application, p.ID, p.Marker, pipeline.Options{Lock: cfg.Lock})
+		if len(res.Errors) > 0 {
+			if p.InScope {
+				root, _ := yamldoc.Parse(p.text)
+				for _, e := range res.Errors {
+					b.Problems = append(b.Problems, p.problem(lineOfPath(root, e.Path), e.String()))
+				}
+			}
+			continue
+		}
+		for _, w := range res.Warnings {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s (rendering %s)", p.Template, w.String(), p.Source))
+		}
+		if p.InScope {
+			b.Warnings = append(b.Warnings, p.Warnings...)
+		}
+		p.Doc = res.Doc
+		keep = append(keep, p)
+	}
+	b.Pipelines = keep
+}
+
+// replaceStrings returns v with fn applied to every string value (keys untouched).
+func replaceStrings(v any, fn func(string) string) any {
+	switch v := v.(type) {
+	case string:
+		return fn(v)
+	case map[string]any:
+		for k, x := range v {
+			v[k] = replaceStrings(x, fn)
+		}
+		return v
+	case []any:
+		for i, x := range v {
+			v[i] = replaceStrings(x, fn)
+		}
+		return v
+	}
+	return v
+}
+
+// sourceText is a template's source, read once, for mapping rendered lines back to it.
+type sourceText struct{ lines []string }
+
+func loadSource(templatesDir, file string) sourceText {
+	root, err := os.OpenRoot(templatesDir)
+	if err != nil {
+		return sourceText{}
+	}
+	defer root.Close()
+	data, err := root.ReadFile(file)
+	if err != nil {
+		return sourceText{}
+	}
+	return sourceText{lines: strings.Split(string(data), "\n")}
+}

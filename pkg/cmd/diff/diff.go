@@ -1,0 +1,56 @@
+// Package diff is `pipegen diff`: the plan against the store, for terminals and code review.
+package diff
+
+import (
+	"github.com/pipegen/pipegen/pkg/action"
+	"github.com/pipegen/pipegen/pkg/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// Options are the command's inputs.
+type Options struct {
+	Flags    cmdutil.Flags
+	ExitCode bool
+	Prune    bool
+}
+
+// NewCmd builds the command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "diff",
+		Short: "Show what sync would change in the store, field by field",
+		Long: `Compare the rendered pipelines with what Front50 holds and show, per pipeline,
+what sync would create, update or delete. Stages are matched by refId and artifacts by id,
+so a reviewer sees the fields that change, not a reshuffled JSON blob. Server-managed
+fields (updateTs, lastModifiedBy, …) never show.
+
+With --exit-code the exit status says whether there are changes: 0 none, 2 changes,
+1 an error. Without it, 0 means the diff was computed.`,
+		Example: `  pipegen diff
+  pipegen diff --exit-code --service my-microservice
+  pipegen diff -o markdown > plan.md     # for a pull-request comment
+  pipegen diff -o json | jq .summary`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := opts.Flags.MakePlan(cmd.Context(), f, action.DiffOptions{Prune: opts.Prune})
+			if err != nil {
+				return err
+			}
+			if err := opts.Flags.PrintPlan(f, f.IOStreams.Out, p.Plan); err != nil {
+				return err
+			}
+			opts.Flags.PrintStats(f, p)
+			if opts.ExitCode && p.Plan.HasChanges() {
+				return &cmdutil.ExitError{Code: cmdutil.ExitChanges}
+			}
+			return nil
+		},
+	}
+	opts.Flags.AddRepoFlags(cmd, f)
+	opts.Flags.AddStoreFlags(cmd)
+	opts.Flags.AddOutputFlag(cmd, cmdutil.PlanFormats...)
+	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
+	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "show the deletions sync --prune would make")
+	return cmd
+}

@@ -1,0 +1,182 @@
+package root
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pipegen/pipegen/pkg/cmdutil"
+	"github.com/pipegen/pipegen/pkg/iostreams"
+)
+
+// cli runs pipegen in-process against a repo folder, like a user in a shell would.
+type cli struct {
+	t    *testing.T
+	root string
+	env  map[string]string
+}
+
+type result struct {
+	code        int
+	out, errOut string
+}
+
+func newCLI(t *testing.T, files map[string]string) *cli {
+	t.Helper()
+	c := &cli{t: t, root: t.TempDir(), env: map[string]string{}}
+	for name, body := range files {
+		c.write(name, body)
+	}
+	return c
+}
+
+func (c *cli) write(name, body string) {
+	c.t.Helper()
+	p := filepath.Join(c.root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	f := &cmdutil.Factory{
+		IOStreams: ios,
+		Getenv:    func(k string) string { return c.env[k] },
+		Getwd:     func() (string, error) { return c.root, nil },
+		OpenStore: cmdutil.OpenStore,
+	}
+	cmd := NewCmd(f)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	if err != nil {
+		var ee *cmdutil.ExitError
+		if !asExit(err, &ee) || ee.Err != nil {
+			errOut.WriteString("error: " + err.Error() + "\n")
+		}
+	}
+	return result{code: cmdutil.ExitCode(err), out: out.String(), errOut: errOut.String()}
+}
+
+func asExit(err error, target **cmdutil.ExitError) bool {
+	e, ok := err.(*cmdutil.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// storeFiles lists what is in the embedded store, to prove nothing was written.
+func (c *cli) storeFiles() []string {
+	var out []string
+	filepath.Walk(filepath.Join(c.root, ".pipegen"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+const okTemplate = "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ wait|default:30 }}\n"
+const okService = "name: app\nstacks:\n  dev:\n    pipelines: [deploy]\n"
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string // each must appear in stderr
+	}{
+		{"unknown key in service", map[string]string{"services/app.yaml": "name: app\nstackz: {}\nstacks: {}\n"},
+			[]string{`services/app.yaml:2:1: unknown key "stackz"`}},
+		{"wrong type in service", map[string]string{"services/app.yaml": "name: app\nstacks:\n  dev:\n    pipelines: deploy\n"},
+			[]string{"services/app.yaml:4:16: pipelines must be a list"}},
+		{"duplicate service", map[string]string{"services/a.yaml": okService, "services/b/a.yaml": okService},
+			[]string{`services/b/a.yaml:1:7: duplicate service "app": also defined in services/a.yaml:1:7`}},
+		{"missing template", map[string]string{"services/app.yaml": "name: app\nstacks:\n  dev:\n    pipelines: [deploy, nope]\n"},
+			[]string{"services/app.yaml:4:25:", `"nope"`}},
+		{"malformed service yaml", map[string]string{"services/app.yaml": "name: app\nstacks: [\n"},
+			[]string{"services/app.yaml:2: did not find expected node content"}},
+		{"template syntax error", map[string]string{"templates/deploy.yml": "name: x\n{% if %}\n"},
+			[]string{"templates/deploy.yml:2"}},
+		{"undefined variable", map[string]string{"templates/deploy.yml": "name: x\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ wiat }}\n"},
+			[]string{"templates/deploy.yml:5", "wiat"}},
+		{"jinja idiom", map[string]string{"templates/deploy.yml": "name: x-{{ loop.index }}\n"},
+			[]string{"templates/deploy.yml:1", "forloop.Counter"}},
+		{"rendered yaml invalid", map[string]string{"templates/deploy.yml": "name: x\nstages: [\n"},
+			[]string{"templates/deploy.yml", "the rendered YAML is invalid"}},
+		{"duplicate key in rendered yaml", map[string]string{"templates/deploy.yml": "name: x\nkeepWaitingPipelines: true\nname: y\n"},
+			[]string{"templates/deploy.yml:3:", `duplicate key "name"`}},
+		{"other application", map[string]string{"templates/deploy.yml": "name: x\napplication: other\n"},
+			[]string{"templates/deploy.yml:2:", `application: is "other"`}},
+		{"unknown artifact name", map[string]string{"templates/deploy.yml": "name: x\nstages:\n  - refId: a\n    type: deployManifest\n    manifestArtifactId: nope\n"},
+			[]string{"templates/deploy.yml:5:", `"nope" matches no expected artifact`}},
+		{"missing requisite stage", map[string]string{"templates/deploy.yml": "name: x\nstages:\n  - refId: a\n    type: wait\n    requisiteStageRefIds: [b]\n"},
+			[]string{"templates/deploy.yml:5:", `no stage has refId "b"`}},
+		{"duplicate pipeline name", map[string]string{"services/app.yaml": "name: app\nstacks:\n  dev: {pipelines: [deploy]}\n  prod: {pipelines: [deploy]}\n", "templates/deploy.yml": "name: same\n"},
+			[]string{"templates/deploy.yml:1:", "services/app.yaml: dev/deploy", "services/app.yaml: prod/deploy"}},
+		{"bad config", map[string]string{"pipegen.yaml": "store: gs://bucket\n"},
+			[]string{`unknown scheme`}},
+		{"invalid utf-8", map[string]string{"services/app.yaml": "name: app\nteam: \xff\nstacks: {}\n"},
+			[]string{"services/app.yaml:2: invalid UTF-8"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{"services/app.yaml": okService, "templates/deploy.yml": okTemplate}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			c := newCLI(t, files)
+			for _, args := range [][]string{{"validate"}, {"render"}, {"sync"}} {
+				r := c.run(args...)
+				if r.code != 1 {
+					t.Errorf("%v: exit %d, want 1\nstderr: %s", args, r.code, r.errOut)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(r.errOut, w) {
+						t.Errorf("%v: stderr does not name %q:\n%s", args, w, r.errOut)
+					}
+				}
+			}
+			if files := c.storeFiles(); len(files) > 0 {
+				t.Errorf("bad input wrote to the store: %v", files)
+			}
+		})
+	}
+}
+
+func TestDiffExitCode(t *testing.T) {
+	c := newCLI(t, map[string]string{"services/app.yaml": okService, "templates/deploy.yml": okTemplate})
+	if r := c.run("diff", "--exit-code"); r.code != 2 {
+		t.Fatalf("diff --exit-code on an empty store: exit %d, want 2\n%s%s", r.code, r.out, r.errOut)
+	}
+	if r := c.run("diff"); r.code != 0 {
+		t.Fatalf("diff without --exit-code: exit %d, want 0", r.code)
+	}
+	if r := c.run("sync", "--dry-run"); r.code != 0 || len(c.storeFiles()) > 0 {
+		t.Fatalf("sync --dry-run: exit %d, files %v", r.code, c.storeFiles())
+	}
+	if r := c.run("sync"); r.code != 0 {
+		t.Fatalf("sync: exit %d\n%s", r.code, r.errOut)
+	}
+	r := c.run("diff", "--exit-code")
+	if r.code != 0 {
+		t.Fatalf("diff --exit-code after sync: exit %d, want 0\n%s", r.code, r.out)
+	}
+	if !strings.Contains(r.out, "0 to create, 0 to update, 0 to delete, 1 unchanged") {
+		t.Errorf("summary line missing:\n%s", r.out)
+	}
+	c.write("templates/deploy.yml", strings.Replace(okTemplate, "default:30", "default:45", 1))
+	if r := c.run("diff", "--exit-code", "-o", "json"); r.code != 2 || !strings.Contains(r.out, `"path": "stages[refId=a].waitTime"`) {
+		t.Fatalf("changed template: exit %d\n%s", r.code, r.out)
+	}
+	if r := c.run("diff", "-o", "yaml"); r.code != 1 || !strings.Contains(r.errOut, "unknown output format") {
+		t.Fatalf("bad -o: exit %d %s", r.code, r.errOut)
+	}
+}

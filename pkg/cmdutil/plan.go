@@ -1,0 +1,76 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/pipegen/pipegen/pkg/action"
+	"github.com/pipegen/pipegen/pkg/front50"
+	"github.com/pipegen/pipegen/pkg/output"
+	"github.com/pipegen/pipegen/pkg/plan"
+)
+
+// PlanFormats are the -o values of diff and sync.
+var PlanFormats = []string{"text", "json", "markdown"}
+
+// Planned is a computed plan with the store it was made against.
+type Planned struct {
+	*action.Result
+	Store front50.Store
+	Stats *front50.Stats
+}
+
+// MakePlan resolves config, opens the store and computes the plan. Build problems are printed
+// and returned as ErrSilent.
+func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptions) (*Planned, error) {
+	if err := f.CheckOutput(PlanFormats...); err != nil {
+		return nil, err
+	}
+	cfg, err := f.Config(fac)
+	if err != nil {
+		return nil, err
+	}
+	store, err := fac.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	counted, stats := front50.Counted(store)
+	opt.Filter = f.Filter()
+	res, err := action.Diff(ctx, cfg, counted, opt)
+	if err != nil {
+		return nil, err
+	}
+	ios := fac.IOStreams
+	if !ios.IsQuiet() {
+		for _, b := range res.State.Broken {
+			fmt.Fprintf(ios.ErrOut, "%s %s: pipeline %s is not a valid pipeline object (%v); Front50 cannot refresh while it is there\n",
+				ios.ColorScheme().Yellow("warning:"), counted.Location(), b.ID, b.Err)
+		}
+	}
+	if err := ReportBuild(ios, res.Build); err != nil {
+		return nil, err
+	}
+	return &Planned{Result: res, Store: counted, Stats: stats}, nil
+}
+
+// PrintPlan writes the plan in the chosen format.
+func (f *Flags) PrintPlan(fac *Factory, w io.Writer, p *plan.Plan) error {
+	switch f.Output {
+	case "json":
+		return output.PlanJSON(w, p)
+	case "markdown":
+		return output.PlanMarkdown(w, p)
+	}
+	return output.PlanText(w, p, fac.IOStreams.ColorScheme(), f.Verbose)
+}
+
+// PrintStats prints store request counts with -v.
+func (f *Flags) PrintStats(fac *Factory, p *Planned) {
+	if !f.Verbose || p.Stats == nil {
+		return
+	}
+	s := p.Stats // read after every call has returned
+	fmt.Fprintf(fac.IOStreams.ErrOut, "store requests: %d list, %d get, %d put, %d delete (%s)\n",
+		s.List, s.Get, s.Put, s.Delete, p.Store.Location())
+}

@@ -1,0 +1,268 @@
+// Package config resolves pipegen's settings: command-line flags > PIPEGEN_* environment >
+// pipegen.yaml > defaults. Relative paths from pipegen.yaml (and the default store) are relative
+// to the services repo root; relative paths from flags or the environment to the working
+// directory, as a shell user expects.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pipegen/pipegen/pkg/yamldoc"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// FileName is the optional project config at the services repo root.
+const FileName = "pipegen.yaml"
+
+// DefaultStore is the embedded store: the bucket layout, on disk, inside the services repo.
+const DefaultStore = "file://.pipegen/front50"
+
+// Config is the resolved configuration. Paths are absolute.
+type Config struct {
+	Root      string // services repo root
+	File      string // the pipegen.yaml that was read, "" if none
+	Store     string // "s3://bucket/root" or "file:///abs/dir"
+	Endpoint  string
+	Region    string
+	SSE       string
+	KMSKeyID  string
+	Services  string
+	Templates string
+	Vars      map[string]any
+	Lock      bool
+}
+
+// Overrides are the values given on the command line; empty strings and nil pointers mean
+// "not given".
+type Overrides struct {
+	Dir, ConfigFile, Store, Endpoint, Region string
+}
+
+// Env looks up an environment variable (os.Getenv in production, a map in tests).
+type Env func(string) string
+
+// Load resolves the configuration. cwd is the working directory.
+func Load(o Overrides, env Env, cwd string) (*Config, error) {
+	abs := func(base, p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	c := &Config{Root: cwd, Lock: true}
+	if o.Dir != "" {
+		c.Root = abs(cwd, o.Dir)
+	}
+	if fi, err := os.Stat(c.Root); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("services repo root %s: not a directory", c.Root)
+	}
+
+	file := abs(cwd, firstNonEmpty(o.ConfigFile, env("PIPEGEN_CONFIG")))
+	explicit := file != ""
+	if !explicit {
+		file = filepath.Join(c.Root, FileName)
+	}
+	fc, err := readFile(file)
+	switch {
+	case err == nil:
+		c.File = file
+	case errors.Is(err, os.ErrNotExist) && !explicit:
+		fc = &fileConfig{}
+	default:
+		return nil, err
+	}
+	// A config named on the command line is the project's config: its relative paths are
+	// relative to the folder it is in.
+	fileBase := c.Root
+	if explicit && o.Dir == "" {
+		fileBase = filepath.Dir(file)
+		c.Root = fileBase
+	}
+
+	c.Services = abs(fileBase, firstNonEmpty(fc.Services, "services"))
+	c.Templates = abs(fileBase, firstNonEmpty(fc.Templates, "templates"))
+	if v := env("PIPEGEN_SERVICES"); v != "" {
+		c.Services = abs(cwd, v)
+	}
+	if v := env("PIPEGEN_TEMPLATES"); v != "" {
+		c.Templates = abs(cwd, v)
+	}
+	c.Vars = fc.Vars
+	if fc.Lock != nil {
+		c.Lock = *fc.Lock
+	}
+	if v := env("PIPEGEN_LOCK"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("PIPEGEN_LOCK=%q: want true or false", v)
+		}
+		c.Lock = b
+	}
+
+	// Each setting: flag, else environment, else file (resolved against the file's folder).
+	store, storeBase := o.Store, cwd
+	if store == "" {
+		store = env("PIPEGEN_STORE")
+	}
+	if store == "" {
+		store, storeBase = firstNonEmpty(fc.Store, DefaultStore), fileBase
+	}
+	c.Store, err = normaliseStore(store, storeBase)
+	if err != nil {
+		return nil, err
+	}
+	c.Endpoint = firstNonEmpty(o.Endpoint, env("PIPEGEN_S3_ENDPOINT"), fc.S3.Endpoint)
+	c.Region = firstNonEmpty(o.Region, env("PIPEGEN_S3_REGION"), fc.S3.Region)
+	c.SSE = firstNonEmpty(env("PIPEGEN_S3_SSE"), fc.S3.SSE)
+	c.KMSKeyID = firstNonEmpty(env("PIPEGEN_S3_KMS_KEY_ID"), fc.S3.KMSKeyID)
+	switch c.SSE {
+	case "", "AES256", "aws:kms":
+	default:
+		return nil, fmt.Errorf("s3.sse %q: want AES256 or aws:kms", c.SSE)
+	}
+	if c.KMSKeyID != "" && c.SSE != "aws:kms" {
+		return nil, fmt.Errorf("s3.kmsKeyId is set but s3.sse is %q: set sse to aws:kms", c.SSE)
+	}
+	return c, nil
+}
+
+// normaliseStore makes file:// paths absolute; other schemes are checked by the store.
+func normaliseStore(u, base string) (string, error) {
+	if rest, ok := strings.CutPrefix(u, "file://"); ok {
+		if rest == "" {
+			return "", fmt.Errorf("store %q: file:// needs a folder, e.g. file://.pipegen/front50", u)
+		}
+		if !filepath.IsAbs(rest) {
+			rest = filepath.Join(base, rest)
+		}
+		return "file://" + filepath.ToSlash(rest), nil
+	}
+	if strings.HasPrefix(u, "s3://") {
+		return u, nil
+	}
+	return "", fmt.Errorf("store %q: unknown scheme; use s3://BUCKET[/ROOT] or file://DIR", u)
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+type fileConfig struct {
+	Store, Services, Templates string
+	S3                         struct{ Endpoint, Region, SSE, KMSKeyID string }
+	Vars                       map[string]any
+	Lock                       *bool
+}
+
+// Error is a problem in pipegen.yaml.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Line > 0 && e.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+func readFile(path string) (*fileConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	root, err := yamldoc.Parse(data)
+	if err != nil {
+		var ye *yamldoc.Error
+		if errors.As(err, &ye) {
+			return nil, &Error{File: path, Line: ye.Line, Col: ye.Col, Msg: ye.Msg}
+		}
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	fc := &fileConfig{}
+	if root == nil {
+		return fc, nil
+	}
+	errf := func(n *yaml.Node, f string, a ...any) error {
+		return &Error{File: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(f, a...)}
+	}
+	str := func(n *yaml.Node, what string, dst *string) error {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+			return errf(n, "%s must be a string", what)
+		}
+		*dst = n.Value
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, errf(root, "pipegen.yaml must be a mapping")
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		var err error
+		switch k.Value {
+		case "store":
+			err = str(v, "store", &fc.Store)
+		case "services":
+			err = str(v, "services", &fc.Services)
+		case "templates":
+			err = str(v, "templates", &fc.Templates)
+		case "lock":
+			if v.ShortTag() != "!!bool" {
+				err = errf(v, "lock must be true or false")
+			} else {
+				b := v.Value == "true" || v.Value == "True" || v.Value == "TRUE"
+				fc.Lock = &b
+			}
+		case "vars":
+			var val any
+			if val, err = yamldoc.Value(v); err == nil {
+				m, ok := val.(map[string]any)
+				if !ok && val != nil {
+					err = errf(v, "vars must be a mapping")
+				}
+				fc.Vars = m
+			}
+		case "s3":
+			if v.Kind != yaml.MappingNode {
+				err = errf(v, "s3 must be a mapping")
+				break
+			}
+			for j := 0; j+1 < len(v.Content) && err == nil; j += 2 {
+				sk, sv := v.Content[j], v.Content[j+1]
+				switch sk.Value {
+				case "endpoint":
+					err = str(sv, "s3.endpoint", &fc.S3.Endpoint)
+				case "region":
+					err = str(sv, "s3.region", &fc.S3.Region)
+				case "sse":
+					err = str(sv, "s3.sse", &fc.S3.SSE)
+				case "kmsKeyId":
+					err = str(sv, "s3.kmsKeyId", &fc.S3.KMSKeyID)
+				default:
+					err = errf(sk, "unknown key %q in s3 (known: endpoint, region, sse, kmsKeyId)", sk.Value)
+				}
+			}
+		default:
+			err = errf(k, "unknown key %q (known: store, s3, services, templates, vars, lock)", k.Value)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return fc, nil
+}

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, dir, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	root := t.TempDir()
+	cwd := t.TempDir()
+	write(t, root, "store: s3://from-file\ns3: {endpoint: http://file:9000, region: eu-west-1}\nservices: svc\nlock: false\n")
+	env := map[string]string{}
+	get := func(k string) string { return env[k] }
+
+	c, err := Load(Overrides{Dir: root}, get, cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != "s3://from-file" || c.Endpoint != "http://file:9000" || c.Region != "eu-west-1" || c.Lock || c.Services != filepath.Join(root, "svc") {
+		t.Errorf("file values not applied: %+v", c)
+	}
+
+	env["PIPEGEN_STORE"] = "file://rel"
+	env["PIPEGEN_S3_ENDPOINT"] = "http://env:9000"
+	c, err = Load(Overrides{Dir: root}, get, cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != "file://"+filepath.Join(cwd, "rel") || c.Endpoint != "http://env:9000" {
+		t.Errorf("environment must beat the file, relative to the working dir: %+v", c)
+	}
+
+	c, err = Load(Overrides{Dir: root, Store: "s3://flag/x", Endpoint: "http://flag:1"}, get, cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != "s3://flag/x" || c.Endpoint != "http://flag:1" {
+		t.Errorf("flags must beat everything: %+v", c)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	root := t.TempDir()
+	c, err := Load(Overrides{}, func(string) string { return "" }, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != "file://"+filepath.Join(root, ".pipegen/front50") || !c.Lock || c.Templates != filepath.Join(root, "templates") || c.File != "" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"unknown key", "store: s3://b\nbogus: 1\n", "pipegen.yaml:2:1: unknown key \"bogus\""},
+		{"unknown s3 key", "s3:\n  endpointt: x\n", "pipegen.yaml:2:3: unknown key \"endpointt\" in s3"},
+		{"bad scheme", "store: gs://bucket\n", `store "gs://bucket": unknown scheme`},
+		{"bad sse", "s3: {sse: DES}\n", `s3.sse "DES"`},
+		{"lock type", "lock: maybe\n", "pipegen.yaml:1:7: lock must be true or false"},
+		{"yaml", "store: [\n", "pipegen.yaml:1: did not find expected node content"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			write(t, root, tt.body)
+			_, err := Load(Overrides{Dir: root}, func(string) string { return "" }, root)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,56 @@
+package front50
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// Stats counts store calls by kind, for a -v summary. LastModified counts as
+// a Get and SetLastModified as a Put. The fields are updated atomically; read
+// them once the calls are done, or with atomic.LoadInt64 while they run.
+type Stats struct {
+	List, Get, Put, Delete int64
+}
+
+// Counted wraps s so that every call is counted in the returned Stats.
+func Counted(s Store) (Store, *Stats) {
+	st := &Stats{}
+	return &counted{s: s, st: st}, st
+}
+
+type counted struct {
+	s  Store
+	st *Stats
+}
+
+func (c *counted) List(ctx context.Context) ([]Info, error) {
+	atomic.AddInt64(&c.st.List, 1)
+	return c.s.List(ctx)
+}
+
+func (c *counted) Get(ctx context.Context, id string) (*Object, error) {
+	atomic.AddInt64(&c.st.Get, 1)
+	return c.s.Get(ctx, id)
+}
+
+func (c *counted) Put(ctx context.Context, id string, body []byte, opt PutOptions) (string, error) {
+	atomic.AddInt64(&c.st.Put, 1)
+	return c.s.Put(ctx, id, body, opt)
+}
+
+func (c *counted) Delete(ctx context.Context, id string, ifMatch string) error {
+	atomic.AddInt64(&c.st.Delete, 1)
+	return c.s.Delete(ctx, id, ifMatch)
+}
+
+func (c *counted) LastModified(ctx context.Context) (int64, error) {
+	atomic.AddInt64(&c.st.Get, 1)
+	return c.s.LastModified(ctx)
+}
+
+func (c *counted) SetLastModified(ctx context.Context, ms int64) error {
+	atomic.AddInt64(&c.st.Put, 1)
+	return c.s.SetLastModified(ctx, ms)
+}
+
+func (c *counted) Location() string { return c.s.Location() }

@@ -1,0 +1,476 @@
+package front50
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+type s3Store struct {
+	client   *s3.Client
+	bucket   string
+	lay      layout
+	sse      types.ServerSideEncryption
+	kmsKeyID string
+	pageSize int32
+	retry    retrier
+	endpoint string // "" for AWS
+	region   string
+
+	// noDeleteIfMatch is set once the server has refused If-Match on
+	// DeleteObject, so later deletes rely on the HEAD comparison alone.
+	noDeleteIfMatch atomic.Bool
+}
+
+// RegionHelp says where a region can come from; kept in one place so the
+// CLI's messages agree with ours.
+const RegionHelp = "set one with --region, PIPEGEN_S3_REGION or AWS_REGION, or s3.region in pipegen.yaml"
+
+func openS3(ctx context.Context, cfg Config) (*s3Store, error) {
+	bucket, root, err := parseS3URL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	sse, err := parseSSE(cfg.SSE, cfg.KMSKeyID)
+	if err != nil {
+		return nil, err
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+	}
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.Credentials != nil {
+		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
+	}
+	if cfg.HTTPClient == nil {
+		// Load runs many GETs at once; Go's default of 2 idle connections per
+		// host would reopen a connection for most of them.
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = 256
+			t.MaxIdleConnsPerHost = 128
+		})))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+
+	// An endpoint given only through the AWS environment is still not AWS and
+	// needs the same path-style and checksum settings.
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		endpoint = os.Getenv("AWS_ENDPOINT_URL_S3")
+	}
+	if endpoint == "" && awsCfg.BaseEndpoint != nil {
+		endpoint = *awsCfg.BaseEndpoint
+	}
+	if endpoint != "" {
+		u, err := url.Parse(endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("S3 endpoint %q: want http://HOST[:PORT] or https://HOST[:PORT]", endpoint)
+		}
+	}
+	if awsCfg.Region == "" {
+		if endpoint == "" {
+			return nil, fmt.Errorf("%s: no AWS region: %s", cfg.URL, RegionHelp)
+		}
+		awsCfg.Region = "us-east-1"
+	}
+
+	maxAttempts := cfg.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = defaultMaxAttempts
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.Retryer = aws.NopRetryer{}
+		if cfg.HTTPClient != nil {
+			// Set here rather than in LoadDefaultConfig, which refuses a plain
+			// *http.Client when AWS_CA_BUNDLE is set.
+			o.HTTPClient = cfg.HTTPClient
+		}
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.UsePathStyle = true
+			// With "when supported", PutObject is sent aws-chunked with a
+			// checksum trailer, which some S3-compatible servers store as is.
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		}
+	})
+	s := &s3Store{
+		client:   client,
+		bucket:   bucket,
+		lay:      layout{root: root},
+		sse:      sse,
+		kmsKeyID: cfg.KMSKeyID,
+		pageSize: cfg.ListPageSize,
+		retry: retrier{
+			maxAttempts:    maxAttempts,
+			baseDelay:      orDefault(cfg.RetryBaseDelay, 100*time.Millisecond),
+			attemptTimeout: orDefault(cfg.AttemptTimeout, 30*time.Second),
+		},
+		endpoint: endpoint,
+		region:   awsCfg.Region,
+	}
+	if s.pageSize <= 0 {
+		s.pageSize = defaultListPageSize
+	}
+	return s, nil
+}
+
+// orDefault returns d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func parseSSE(sse, kmsKeyID string) (types.ServerSideEncryption, error) {
+	switch strings.ToLower(sse) {
+	case "":
+		if kmsKeyID != "" {
+			return "", errors.New("a KMS key id needs server-side encryption aws:kms")
+		}
+		return "", nil
+	case "aes256":
+		if kmsKeyID != "" {
+			return "", errors.New("a KMS key id needs server-side encryption aws:kms, not AES256")
+		}
+		return types.ServerSideEncryptionAes256, nil
+	case "aws:kms", "awskms":
+		return types.ServerSideEncryptionAwsKms, nil
+	}
+	return "", fmt.Errorf("server-side encryption %q: want AES256 or aws:kms", sse)
+}
+
+func (s *s3Store) Location() string { return "s3://" + s.bucket + "/" + s.lay.root }
+
+func (s *s3Store) List(ctx context.Context) ([]Info, error) {
+	prefix := s.lay.listPrefix()
+	var infos []Info
+	var token *string
+	for {
+		var page *s3.ListObjectsV2Output
+		_, err := s.retry.do(ctx, func(ctx context.Context) error {
+			var err error
+			page, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+				Bucket:            &s.bucket,
+				Prefix:            &prefix,
+				MaxKeys:           aws.Int32(s.pageSize),
+				ContinuationToken: token,
+			})
+			return err
+		})
+		if err != nil {
+			return nil, s.wrap("list", prefix, err)
+		}
+		for _, o := range page.Contents {
+			folder, ok := s.lay.folderOf(aws.ToString(o.Key))
+			if !ok {
+				continue
+			}
+			infos = append(infos, Info{
+				ID:           folder,
+				ETag:         aws.ToString(o.ETag),
+				LastModified: aws.ToTime(o.LastModified),
+				Size:         aws.ToInt64(o.Size),
+			})
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			break
+		}
+		if aws.ToString(page.NextContinuationToken) == "" {
+			return nil, s.wrap("list", prefix, errors.New("server reported a truncated listing without a continuation token"))
+		}
+		token = page.NextContinuationToken
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
+	return infos, nil
+}
+
+func (s *s3Store) Get(ctx context.Context, id string) (*Object, error) {
+	key := s.lay.objectKey(id)
+	obj, _, err := s.getKey(ctx, key)
+	if err != nil {
+		return nil, s.wrap("get", key, err)
+	}
+	obj.ID = strings.ToLower(id)
+	return obj, nil
+}
+
+// getKey reads a whole object; a body that breaks off is read again.
+func (s *s3Store) getKey(ctx context.Context, key string) (*Object, int, error) {
+	var obj *Object
+	attempts, err := s.retry.do(ctx, func(ctx context.Context) error {
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		body, err := io.ReadAll(out.Body)
+		if err != nil {
+			return &bodyReadError{err: err}
+		}
+		obj = &Object{
+			Info: Info{
+				ETag:         aws.ToString(out.ETag),
+				LastModified: aws.ToTime(out.LastModified),
+				Size:         int64(len(body)),
+			},
+			Body: body,
+		}
+		return nil
+	})
+	return obj, attempts, err
+}
+
+func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOptions) (string, error) {
+	if err := ValidatePipelineObject(id, body); err != nil {
+		return "", err
+	}
+	if opt.IfMatch != "" && opt.IfNoneMatch {
+		return "", errors.New("put: IfMatch and IfNoneMatch cannot be combined")
+	}
+	key := s.lay.objectKey(id)
+	etag, attempts, err := s.putKey(ctx, key, body, opt)
+	if err == nil {
+		return etag, nil
+	}
+	if errors.Is(err, ErrPrecondition) && attempts > 1 {
+		// An earlier attempt whose answer was lost may have written our body,
+		// which makes the retry fail its own condition. The write did happen
+		// if the object is now byte for byte what we sent.
+		if obj, _, gerr := s.getKey(ctx, key); gerr == nil && bytes.Equal(obj.Body, body) {
+			return obj.ETag, nil
+		}
+	}
+	return "", s.wrap("put", key, err)
+}
+
+// putKey writes body as Front50 does (plain PUT with Content-MD5 and the
+// configured encryption). A failed condition comes back as ErrPrecondition.
+func (s *s3Store) putKey(ctx context.Context, key string, body []byte, opt PutOptions) (string, int, error) {
+	sum := md5.Sum(body)
+	contentMD5 := base64.StdEncoding.EncodeToString(sum[:])
+	var etag string
+	attempts, err := s.retry.do(ctx, func(ctx context.Context) error {
+		in := &s3.PutObjectInput{
+			Bucket:        &s.bucket,
+			Key:           &key,
+			Body:          bytes.NewReader(body),
+			ContentLength: aws.Int64(int64(len(body))),
+			ContentMD5:    &contentMD5,
+		}
+		if s.sse != "" {
+			in.ServerSideEncryption = s.sse
+			if s.kmsKeyID != "" {
+				in.SSEKMSKeyId = &s.kmsKeyID
+			}
+		}
+		if opt.IfMatch != "" {
+			in.IfMatch = &opt.IfMatch
+		}
+		if opt.IfNoneMatch {
+			in.IfNoneMatch = aws.String("*")
+		}
+		out, err := s.client.PutObject(ctx, in)
+		if err != nil {
+			return err
+		}
+		etag = aws.ToString(out.ETag)
+		return nil
+	})
+	if err != nil {
+		// If-Match on a key that is gone is a 404 on AWS: the object we meant
+		// to update was deleted concurrently.
+		if isPrecondition(err) || (opt.IfMatch != "" && isNotFound(err)) {
+			return "", attempts, fmt.Errorf("%w: %w", ErrPrecondition, err)
+		}
+		return "", attempts, err
+	}
+	return etag, attempts, nil
+}
+
+func (s *s3Store) Delete(ctx context.Context, id string, ifMatch string) error {
+	key := s.lay.objectKey(id)
+	if ifMatch == "" {
+		_, err := s.deleteKey(ctx, key, "")
+		if err != nil && !isNotFound(err) {
+			return s.wrap("delete", key, err)
+		}
+		return nil
+	}
+	// The HEAD check protects on servers that ignore If-Match on DeleteObject;
+	// it leaves a window between HEAD and DELETE in which another writer's
+	// change would be deleted. Servers that honour If-Match close that window.
+	etag, err := s.headETag(ctx, key)
+	if err != nil {
+		return s.wrap("delete", key, err)
+	}
+	if !etagEqual(etag, ifMatch) {
+		return s.wrap("delete", key, fmt.Errorf("%w: ETag is %s, expected %s", ErrPrecondition, etag, ifMatch))
+	}
+	cond := ifMatch
+	if s.noDeleteIfMatch.Load() {
+		cond = ""
+	}
+	attempts, err := s.deleteKey(ctx, key, cond)
+	if err != nil && cond != "" && ifMatchUnsupported(err) {
+		s.noDeleteIfMatch.Store(true)
+		attempts, err = s.deleteKey(ctx, key, "")
+	}
+	if err == nil {
+		return nil
+	}
+	if attempts > 1 && (isNotFound(err) || isPrecondition(err)) {
+		// Our own earlier attempt may have deleted it before its answer was lost.
+		if _, herr := s.headETag(ctx, key); isNotFound(herr) {
+			return nil
+		}
+	}
+	return s.wrap("delete", key, err)
+}
+
+func (s *s3Store) deleteKey(ctx context.Context, key, ifMatch string) (int, error) {
+	return s.retry.do(ctx, func(ctx context.Context) error {
+		in := &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}
+		if ifMatch != "" {
+			in.IfMatch = &ifMatch
+		}
+		_, err := s.client.DeleteObject(ctx, in)
+		return err
+	})
+}
+
+func (s *s3Store) headETag(ctx context.Context, key string) (string, error) {
+	var etag string
+	_, err := s.retry.do(ctx, func(ctx context.Context) error {
+		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+		if err != nil {
+			return err
+		}
+		etag = aws.ToString(out.ETag)
+		return nil
+	})
+	return etag, err
+}
+
+func (s *s3Store) LastModified(ctx context.Context) (int64, error) {
+	key := s.lay.lastModifiedKey()
+	obj, _, err := s.getKey(ctx, key)
+	if err != nil {
+		if isNotFound(err) {
+			return 0, nil
+		}
+		return 0, s.wrap("get", key, err)
+	}
+	return parseLastModified(obj.Body), nil
+}
+
+func (s *s3Store) SetLastModified(ctx context.Context, ms int64) error {
+	key := s.lay.lastModifiedKey()
+	if _, _, err := s.putKey(ctx, key, lastModifiedBody(ms), PutOptions{}); err != nil {
+		return s.wrap("put", key, err)
+	}
+	return nil
+}
+
+func etagEqual(a, b string) bool {
+	norm := func(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }
+	return norm(a) == norm(b)
+}
+
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrNotFound) {
+		return true
+	}
+	switch errorCode(err) {
+	case "NoSuchKey", "NotFound":
+		return true
+	case "":
+		// HEAD answers have no body to carry a code.
+		return httpStatus(err) == http.StatusNotFound
+	}
+	// Other 404s (NoSuchBucket, versitygw's XAdminUserNotFound) are not about the key.
+	return false
+}
+
+func isPrecondition(err error) bool {
+	if errors.Is(err, ErrPrecondition) {
+		return true
+	}
+	switch errorCode(err) {
+	case "PreconditionFailed", "ConditionalRequestConflict":
+		return true
+	}
+	return httpStatus(err) == http.StatusPreconditionFailed
+}
+
+func ifMatchUnsupported(err error) bool {
+	return errorCode(err) == "NotImplemented" || httpStatus(err) == http.StatusNotImplemented
+}
+
+// wrap turns an S3 error into one that says what failed and what to do,
+// with our sentinel errors for the cases callers act on. The SDK's messages
+// never contain the secret key, and neither do ours.
+func (s *s3Store) wrap(op, key string, err error) error {
+	where := fmt.Sprintf("%s s3://%s/%s", op, s.bucket, key)
+	code := errorCode(err)
+	status := httpStatus(err)
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && status == 0:
+		return fmt.Errorf("%s: %w", where, err)
+	case isCredentialsError(err):
+		return fmt.Errorf("%s: %w: no usable AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY): %w",
+			where, ErrAccessDenied, err)
+	case code == "NoSuchBucket":
+		return fmt.Errorf("%s: %w: bucket %q not found at %s: %w", where, ErrNoSuchBucket, s.bucket, s.server(), err)
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrPrecondition):
+		return fmt.Errorf("%s: %w", where, err)
+	case isNotFound(err):
+		return fmt.Errorf("%s: %w", where, ErrNotFound)
+	case isPrecondition(err):
+		return fmt.Errorf("%s: %w: %w", where, ErrPrecondition, err)
+	case code == "InvalidAccessKeyId" || code == "XAdminUserNotFound":
+		return fmt.Errorf("%s: %w: the server does not know the access key id (check AWS_ACCESS_KEY_ID or AWS_PROFILE): %w",
+			where, ErrAccessDenied, err)
+	case code == "SignatureDoesNotMatch":
+		return fmt.Errorf("%s: %w: the secret access key does not match the access key id (check AWS_SECRET_ACCESS_KEY or AWS_PROFILE): %w",
+			where, ErrAccessDenied, err)
+	case code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" || status == http.StatusMovedPermanently:
+		return fmt.Errorf("%s: bucket %q is not in region %s (%s): %w", where, s.bucket, s.region, RegionHelp, err)
+	case code == "AccessDenied" || status == http.StatusForbidden || status == http.StatusUnauthorized:
+		return fmt.Errorf("%s: %w: the credentials are not allowed to do this: %w", where, ErrAccessDenied, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+func (s *s3Store) server() string {
+	if s.endpoint != "" {
+		return s.endpoint
+	}
+	return "AWS region " + s.region
+}

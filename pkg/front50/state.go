@@ -1,0 +1,167 @@
+package front50
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Pipeline is one stored pipeline object, decoded.
+type Pipeline struct {
+	Info
+	Doc map[string]any // decoded with json.Decoder.UseNumber
+	Raw []byte
+}
+
+// Broken is an object that is listed but cannot be used: not JSON, not an
+// object, or under a folder name Front50 cannot load. It is reported, not
+// fatal, so that one bad object does not stop a sync that would fix it.
+type Broken struct {
+	ID  string
+	Err error
+}
+
+// State is what the store holds now, indexed. Treat it as read-only: the
+// name index is built by NewState.
+type State struct {
+	Pipelines []*Pipeline // sorted by ID
+	ByID      map[string]*Pipeline
+	Broken    []Broken
+
+	byName map[string][]*Pipeline
+}
+
+// NewState sorts and indexes pipelines.
+func NewState(pipelines []*Pipeline, broken []Broken) *State {
+	st := &State{
+		Pipelines: pipelines,
+		ByID:      make(map[string]*Pipeline, len(pipelines)),
+		Broken:    broken,
+		byName:    make(map[string][]*Pipeline, len(pipelines)),
+	}
+	sort.Slice(st.Pipelines, func(i, j int) bool { return st.Pipelines[i].ID < st.Pipelines[j].ID })
+	sort.Slice(st.Broken, func(i, j int) bool { return st.Broken[i].ID < st.Broken[j].ID })
+	for _, p := range st.Pipelines {
+		st.ByID[p.ID] = p
+		if k, ok := nameKey(p.Doc); ok {
+			st.byName[k] = append(st.byName[k], p)
+		}
+	}
+	return st
+}
+
+// nameKey is Front50's uniqueness key: application and name compared without
+// case, name trimmed as Front50 trims it on save.
+func nameKey(doc map[string]any) (string, bool) {
+	app, ok1 := doc["application"].(string)
+	name, ok2 := doc["name"].(string)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	return foldKey(app, name), true
+}
+
+func foldKey(app, name string) string {
+	return strings.ToLower(strings.TrimSpace(app)) + "\x00" + strings.ToLower(strings.TrimSpace(name))
+}
+
+// ByName returns the pipelines of application app named name, compared
+// without case, sorted by ID. More than one means Front50's uniqueness rule
+// is already broken in the store.
+func (s *State) ByName(app, name string) []*Pipeline {
+	if s.byName != nil {
+		return s.byName[foldKey(app, name)]
+	}
+	// A State built by hand has no index.
+	var out []*Pipeline
+	k := foldKey(app, name)
+	for _, p := range s.Pipelines {
+		if pk, ok := nameKey(p.Doc); ok && pk == k {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Load lists the store once and reads every pipeline with at most
+// concurrency Gets in flight (default 16). Objects deleted between the
+// listing and the read are left out.
+func Load(ctx context.Context, s Store, concurrency int) (*State, error) {
+	infos, err := s.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if concurrency <= 0 {
+		concurrency = 16
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	type result struct {
+		p      *Pipeline
+		broken *Broken
+	}
+	results := make([]result, len(infos))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(concurrency, len(infos)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				p, b, err := loadOne(ctx, s, infos[i])
+				if err != nil {
+					cancel(err)
+					continue
+				}
+				results[i] = result{p, b}
+			}
+		}()
+	}
+feed:
+	for i := range infos {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, fmt.Errorf("load %s: %w", s.Location(), err)
+	}
+
+	var pipelines []*Pipeline
+	var broken []Broken
+	for _, r := range results {
+		switch {
+		case r.p != nil:
+			pipelines = append(pipelines, r.p)
+		case r.broken != nil:
+			broken = append(broken, *r.broken)
+		}
+	}
+	return NewState(pipelines, broken), nil
+}
+
+func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error) {
+	if err := ValidateID(info.ID); err != nil {
+		return nil, &Broken{ID: info.ID, Err: fmt.Errorf("folder name unusable by Front50: %w", err)}, nil
+	}
+	obj, err := s.Get(ctx, info.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := decodeObject(obj.Body)
+	if err != nil {
+		return nil, &Broken{ID: info.ID, Err: err}, nil
+	}
+	return &Pipeline{Info: obj.Info, Doc: doc, Raw: obj.Body}, nil, nil
+}

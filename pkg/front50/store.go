@@ -1,0 +1,136 @@
+// Package front50 reads and writes the pipeline objects of Spinnaker's Front50
+// directly in its storage, with exactly the layout Front50 uses:
+//
+//	<root>/pipelines/<id lower-cased>/pipeline-metadata.json
+//	<root>/pipelines/last-modified.json
+//
+// Two implementations share one contract: S3 (any S3-compatible server) and a
+// local directory (file://), the latter for dry runs, tests and air-gapped use.
+// Every write goes through ValidatePipelineObject first, because one object that
+// Front50 cannot read breaks the refresh of every pipeline.
+package front50
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Info describes one stored pipeline object without its body.
+type Info struct {
+	ID           string // folder name == pipeline id (lower-case)
+	ETag         string
+	LastModified time.Time
+	Size         int64
+}
+
+// Object is a stored pipeline object with its body.
+type Object struct {
+	Info
+	Body []byte
+}
+
+// PutOptions makes a write conditional. The zero value writes unconditionally.
+type PutOptions struct {
+	IfMatch     string // write only if the current ETag equals this (update)
+	IfNoneMatch bool   // write only if absent (create)
+}
+
+var (
+	// ErrNotFound: the object does not exist.
+	ErrNotFound = errors.New("object not found")
+	// ErrPrecondition: a conditional write or delete lost because someone
+	// changed (or removed) the object concurrently.
+	ErrPrecondition = errors.New("object changed concurrently (precondition failed)")
+	// ErrInvalidObject: the body was refused before writing because Front50
+	// could not read it.
+	ErrInvalidObject = errors.New("invalid pipeline object")
+	// ErrAccessDenied: the credentials were refused or lack permission.
+	ErrAccessDenied = errors.New("access denied")
+	// ErrNoSuchBucket: the configured bucket does not exist.
+	ErrNoSuchBucket = errors.New("bucket does not exist")
+)
+
+// Store is Front50's pipeline storage.
+type Store interface {
+	// List returns every pipeline metadata object, whatever the number of pages.
+	List(ctx context.Context) ([]Info, error)
+	// Get returns one object; ErrNotFound when absent. The id is lower-cased
+	// as Front50 does when it builds the key.
+	Get(ctx context.Context, id string) (*Object, error)
+	// Put validates body with ValidatePipelineObject, then writes it.
+	Put(ctx context.Context, id string, body []byte, opt PutOptions) (etag string, err error)
+	// Delete removes an object. With ifMatch == "" it is idempotent (no error
+	// when absent); with ifMatch it returns ErrNotFound when absent and
+	// ErrPrecondition when the current ETag differs.
+	Delete(ctx context.Context, id string, ifMatch string) error
+	// LastModified reads last-modified.json the way Front50 does: 0 when the
+	// file is absent or its content unreadable. Transport and permission
+	// failures are errors.
+	LastModified(ctx context.Context) (int64, error)
+	// SetLastModified writes {"lastModified":<ms>}.
+	SetLastModified(ctx context.Context, ms int64) error
+	// Location is "s3://bucket/root" or "file:///abs/dir".
+	Location() string
+}
+
+// Config selects and configures a Store.
+type Config struct {
+	// URL is "s3://bucket[/root]" or "file://DIR". The root defaults to
+	// "front50" (also for "s3://bucket/"). A root is used verbatim with
+	// Front50's joining rules, so "s3://bucket//" is the root "/", which is
+	// what Front50 produces with an empty root-folder: keys "/pipelines/…".
+	URL string
+	// BaseDir resolves relative file:// paths; empty means the working directory.
+	BaseDir string
+	// Endpoint is an S3-compatible endpoint (MinIO, versitygw, …). It implies
+	// path-style addressing and checksums only "when required".
+	Endpoint string
+	// Region: with Endpoint and none given or found in the AWS chain,
+	// us-east-1; without Endpoint, one is required.
+	Region string
+	// SSE is "", "AES256" or "aws:kms" (Front50's "AWSKMS" is accepted too).
+	SSE      string
+	KMSKeyID string
+	// HTTPClient replaces the SDK's HTTP client (tests insert faults with it).
+	HTTPClient *http.Client
+	// MaxAttempts bounds attempts for retryable errors; default 5.
+	MaxAttempts int
+	// ListPageSize is ListObjectsV2's MaxKeys; default 1000.
+	ListPageSize int32
+
+	// Credentials replaces the AWS default credential chain (tests use static keys).
+	Credentials aws.CredentialsProvider
+	// AttemptTimeout bounds one HTTP attempt, including reading the body, so a
+	// hung connection is retried instead of blocking forever; default 30s.
+	AttemptTimeout time.Duration
+	// RetryBaseDelay is the first backoff delay, doubled per attempt (with
+	// jitter) up to 20 times it; default 100ms.
+	RetryBaseDelay time.Duration
+}
+
+const (
+	defaultRoot         = "front50"
+	defaultMaxAttempts  = 5
+	defaultListPageSize = 1000
+	metadataFile        = "pipeline-metadata.json"
+	lastModifiedFile    = "last-modified.json"
+	group               = "pipelines"
+)
+
+// Open returns the Store that cfg.URL names.
+func Open(ctx context.Context, cfg Config) (Store, error) {
+	switch {
+	case strings.HasPrefix(cfg.URL, "s3://"):
+		return openS3(ctx, cfg)
+	case strings.HasPrefix(cfg.URL, "file://"):
+		return openFile(cfg)
+	default:
+		return nil, fmt.Errorf("unknown store URL %q: accepted schemes are s3://BUCKET[/ROOT] and file://DIR", cfg.URL)
+	}
+}

@@ -1,0 +1,192 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/pipegen/pipegen/pkg/diff"
+	"github.com/pipegen/pipegen/pkg/front50"
+	"github.com/pipegen/pipegen/pkg/pipeline"
+)
+
+// Desired is one pipeline as the source says it should be.
+type Desired struct {
+	ID          string
+	Application string
+	Name        string
+	Source      string
+	Marker      pipeline.Marker
+	Doc         map[string]any
+}
+
+// Options shape a plan.
+type Options struct {
+	Prune bool // delete owned pipelines whose source is gone (within InScope)
+	Adopt bool // take over same-named pipelines pipegen does not own, keeping their ids
+	// Identities is every (service, stack, key) the source defines, filters ignored: a source
+	// is "gone" only when it is gone from the whole repo, not just from the filtered view.
+	Identities map[pipeline.Marker]bool
+	// InScope reports whether a stored, owned pipeline is inside the command's filters.
+	InScope func(m pipeline.Marker, name string) bool
+}
+
+// IdentityKey drops the file from a marker: moving a service file does not change identity.
+func IdentityKey(m pipeline.Marker) pipeline.Marker { m.File = ""; return m }
+
+// Make compares the desired pipelines with the store's state.
+func Make(desired []*Desired, state *front50.State, opt Options) (*Plan, error) {
+	p := &Plan{}
+	planned := map[string]bool{}
+	for _, d := range desired {
+		planned[d.ID] = true
+	}
+	for _, d := range desired {
+		item, err := planOne(d, state, opt)
+		if err != nil {
+			return nil, err
+		}
+		p.Items = append(p.Items, item)
+	}
+
+	// Owned pipelines whose source is gone.
+	for _, sp := range state.Pipelines {
+		if planned[sp.ID] {
+			continue
+		}
+		m, owned := pipeline.MarkerOf(sp.Doc)
+		if !owned || opt.Identities[IdentityKey(m)] {
+			continue
+		}
+		name, _ := sp.Doc["name"].(string)
+		if opt.InScope != nil && !opt.InScope(m, name) {
+			continue
+		}
+		app, _ := sp.Doc["application"].(string)
+		it := Item{ID: sp.ID, Application: app, Name: name, Source: m.Source(), ETag: sp.ETag}
+		if opt.Prune {
+			it.Action = Delete
+			it.Reason = "source is gone"
+		} else {
+			it.Action = Orphan
+			it.Reason = "not in source, kept"
+		}
+		p.Items = append(p.Items, it)
+	}
+
+	sort.SliceStable(p.Items, func(i, j int) bool {
+		a, b := p.Items[i], p.Items[j]
+		if a.Application != b.Application {
+			return a.Application < b.Application
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.ID < b.ID
+	})
+	for _, it := range p.Items {
+		switch it.Action {
+		case Create:
+			p.Counts.Create++
+		case Update, Adopt:
+			p.Counts.Update++
+		case Delete:
+			p.Counts.Delete++
+		case Unchanged:
+			p.Counts.Unchanged++
+		case Conflict:
+			p.Counts.Conflict++
+		case Orphan:
+			p.Counts.Kept++
+		}
+	}
+	return p, nil
+}
+
+func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
+	it := Item{ID: d.ID, Application: d.Application, Name: d.Name, Source: d.Source, Desired: d.Doc}
+
+	// Another stored pipeline with this name: Front50 must never hold two.
+	for _, other := range state.ByName(d.Application, d.Name) {
+		if other.ID == d.ID {
+			continue
+		}
+		m, owned := pipeline.MarkerOf(other.Doc)
+		switch {
+		case owned && opt.Identities[IdentityKey(m)]:
+			// Still in source under its own identity, so it is renamed by its own sync (the
+			// build step rejects two pipelines with one name in the source).
+			continue
+		case owned && opt.Prune:
+			continue // its source is gone and it is deleted in this same run
+		case owned:
+			it.Action = Conflict
+			it.Reason = fmt.Sprintf("pipeline %s (id %s) from %s has this name; its source is gone, so sync --prune replaces it", d.Name, other.ID, m.Source())
+			return it, nil
+		default:
+			it.Action = Conflict
+			it.Reason = fmt.Sprintf("a pipeline named %q (id %s) exists in %s and was not made by pipegen; sync --adopt takes it over and keeps its id", other.Doc["name"], other.ID, d.Application)
+			return it, nil
+		}
+	}
+
+	cur, ok := state.ByID[d.ID]
+	if !ok {
+		if broken := isBroken(state, d.ID); broken != nil {
+			it.Action = Update
+			it.Reason = "the stored object is unreadable (" + broken.Error() + "); it is replaced"
+			it.Changes = []diff.Change{{Kind: diff.Changed, Path: "(whole object)", From: "unreadable", To: "rendered pipeline"}}
+			return it, nil
+		}
+		it.Action = Create
+		return it, nil
+	}
+	it.ETag = cur.ETag
+	changes, err := diff.Compare(Normalize(cur.Doc, d.Doc), d.Doc)
+	if err != nil {
+		return it, fmt.Errorf("diff %s/%s: %w", d.Application, d.Name, err)
+	}
+	it.Changes = changes
+	_, owned := pipeline.MarkerOf(cur.Doc)
+	switch {
+	case !owned:
+		it.Action = Adopt
+		it.Reason = "taken over from the UI (--adopt); its id is kept"
+	case len(changes) == 0:
+		it.Action = Unchanged
+	default:
+		it.Action = Update
+	}
+	return it, nil
+}
+
+func isBroken(state *front50.State, id string) error {
+	for _, b := range state.Broken {
+		if b.ID == id {
+			return b.Err
+		}
+	}
+	return nil
+}
+
+// Normalize returns a copy of a stored document prepared for comparison with desired: fields
+// the server manages are dropped, `index` too unless desired sets it, and Front50's defaults
+// filled in, so none of them ever shows as a change.
+func Normalize(stored, desired map[string]any) map[string]any {
+	out := make(map[string]any, len(stored))
+	for k, v := range stored {
+		out[k] = v
+	}
+	for _, f := range pipeline.ServerManaged {
+		delete(out, f)
+	}
+	if _, ok := desired[pipeline.FieldIndex]; !ok {
+		delete(out, pipeline.FieldIndex)
+	}
+	if _, ok := out["schema"]; !ok {
+		out["schema"] = "1"
+	}
+	if out["triggers"] == nil {
+		out["triggers"] = []any{}
+	}
+	return out
+}

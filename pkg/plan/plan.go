@@ -1,0 +1,56 @@
+// Package plan decides, for every pipeline in scope, what a sync would do with it: create,
+// update, delete, leave alone, or refuse because of a conflict.
+package plan
+
+import "github.com/pipegen/pipegen/pkg/diff"
+
+// Action is what sync does with one pipeline.
+type Action string
+
+const (
+	Create    Action = "create"
+	Update    Action = "update"
+	Delete    Action = "delete"    // owned, source gone, --prune given
+	Unchanged Action = "unchanged" //
+	Orphan    Action = "orphan"    // owned, source gone, no --prune: "not in source, kept"
+	Conflict  Action = "conflict"  // a UI-made pipeline has the planned name; sync refuses without --adopt
+	Adopt     Action = "adopt"     // conflict resolved by --adopt: existing id kept, object rewritten as owned
+)
+
+// Item is the plan for one pipeline.
+type Item struct {
+	Action      Action        `json:"action"`
+	ID          string        `json:"id"`
+	Application string        `json:"application"`
+	Name        string        `json:"name"`
+	Source      string        `json:"source,omitempty"` // "FILE: STACK/KEY"; empty for store-only pipelines
+	Reason      string        `json:"reason,omitempty"` // why a conflict or orphan is what it is
+	Changes     []diff.Change `json:"changes,omitempty"`
+
+	// Desired is the full object sync would write (nil for delete/orphan).
+	Desired map[string]any `json:"-"`
+	// ETag of the stored object the plan was made from, for a conditional write ("" = absent).
+	ETag string `json:"-"`
+}
+
+// Counts is the summary line of a plan.
+type Counts struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Delete    int `json:"delete"`
+	Unchanged int `json:"unchanged"`
+	Conflict  int `json:"conflict"`
+	Kept      int `json:"kept"` // orphans kept because --prune was not given
+}
+
+// Plan is the ordered list of items (sorted by application, then name, then id).
+type Plan struct {
+	Items  []Item `json:"pipelines"`
+	Counts Counts `json:"summary"`
+}
+
+// HasChanges reports whether applying the plan would write or delete anything.
+func (p *Plan) HasChanges() bool {
+	c := p.Counts
+	return c.Create+c.Update+c.Delete+c.Conflict > 0
+}

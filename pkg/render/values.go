@@ -1,0 +1,135 @@
+package render
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// number is a float that prints in shortest form. pongo2 prints every float64 with %f
+// ("1.5" becomes "1.500000"), but it calls String() first on any fmt.Stringer; the kind stays
+// Float64, so arithmetic, comparisons and filters still see a number.
+//
+// Known limit: a float produced by pongo2 arithmetic ({{ ratio * 2 }}) is a plain float64 again
+// and prints with %f; `ratio == 1.5` compares number(1.5) with float64(1.5) as interfaces and is
+// false (use `ratio >= 1.5 and ratio <= 1.5`, or compare integers).
+type number float64
+
+func (n number) String() string { return formatFloat(float64(n)) }
+
+// formatFloat writes f the way JSON encoders and YAML parsers agree on: the shortest decimal
+// that reads back as f, integral values without a fraction ("3"), exponents only for very large
+// or very small magnitudes.
+func formatFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return ".nan"
+	case math.IsInf(f, 1):
+		return ".inf"
+	case math.IsInf(f, -1):
+		return "-.inf"
+	}
+	abs := math.Abs(f)
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		s := strconv.FormatFloat(f, 'e', -1, 64)
+		// Go writes e-07; YAML and JSON readers accept it, but e-7 is what JSON encoders print.
+		if i := strings.Index(s, "e-0"); i >= 0 {
+			s = s[:i+2] + s[i+3:]
+		} else if i := strings.Index(s, "e+0"); i >= 0 {
+			s = s[:i+2] + s[i+3:]
+		}
+		return s
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// list and dict keep their reflect kinds (Slice, Map), so pongo2 iterates, indexes and looks up
+// keys as usual, but print as JSON: `steps: {{ steps }}` gives a YAML flow sequence, as Jinja2's
+// repr of a list did, instead of pongo2's "<[]interface {} Value>". (A map key named "String"
+// is shadowed by the method; such keys can be read with m["String"] only in Go, not in templates.)
+type list []any
+
+type dict map[string]any
+
+func (l list) String() string { return jsonString([]any(l)) }
+
+func (d dict) String() string { return jsonString(map[string]any(d)) }
+
+func jsonString(v any) string {
+	var b strings.Builder
+	if err := writeJSON(&b, v, 0); err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return b.String()
+}
+
+// convertNumber turns a json.Number into the Go number pongo2 handles best: int64 when it is
+// an integer that fits (so arithmetic stays integral and it prints as "3"), otherwise number.
+func convertNumber(n json.Number) any {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i
+		}
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return u
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		// Not a number at all; keep the text rather than inventing a value.
+		return s
+	}
+	return number(f)
+}
+
+// convertValue copies a JSON-like value into the form the templates see: floats become number,
+// json.Number becomes int64/uint64/number, containers are copied (the caller's maps are never
+// modified or shared with a render).
+func convertValue(v any) any {
+	switch x := v.(type) {
+	case nil, bool, string, number, list, dict,
+		int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return x
+	case float64:
+		return number(x)
+	case float32:
+		return number(x)
+	case json.Number:
+		return convertNumber(x)
+	case []any:
+		out := make(list, len(x))
+		for i, e := range x {
+			out[i] = convertValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(dict, len(x))
+		for k, e := range x {
+			out[k] = convertValue(e)
+		}
+		return out
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		out := make(list, rv.Len())
+		for i := range out {
+			out[i] = convertValue(rv.Index(i).Interface())
+		}
+		return out
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return v
+		}
+		out := make(dict, rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() {
+			out[iter.Key().String()] = convertValue(iter.Value().Interface())
+		}
+		return out
+	}
+	return v
+}
