@@ -14,8 +14,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/pipeline"
@@ -165,20 +165,12 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 
 	results := make([]*Pipeline, len(jobs))
 	probs := make([][]error, len(jobs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, j := range jobs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i], probs[i] = renderOne(cfg, engine, j.svc, j.stack, j.entry, opt.Filter)
-		}()
+	if err := parallel.Do(ctx, len(jobs), runtime.GOMAXPROCS(0), func(i int) {
+		j := jobs[i]
+		results[i], probs[i] = renderOne(cfg, engine, j.svc, j.stack, j.entry, opt.Filter)
+	}); err != nil {
+		return nil, err
 	}
-	wg.Wait()
 
 	for i := range jobs {
 		b.Problems = append(b.Problems, probs[i]...)

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
+	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/pipeline"
@@ -165,30 +165,17 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	outcomes := make([]*Outcome, len(work))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, conc)
 	ts := strconv.FormatInt(now().UnixMilli(), 10)
-loop:
-	for i, it := range work {
-		select {
-		case <-ctx.Done():
-			break loop
-		case sem <- struct{}{}:
-		}
+	// Once ctx is done parallel.Do starts nothing new; an outcome left nil was not started.
+	_ = parallel.Do(ctx, len(work), conc, func(i int) {
 		if ctx.Err() != nil {
-			<-sem
-			break
+			return // cancelled while this one waited for a slot
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			outcomes[i] = &Outcome{Item: it, Err: applyOne(writeCtx, store, it, ts)}
-			if opt.Progress != nil {
-				opt.Progress()
-			}
-		}()
-	}
-	wg.Wait()
+		outcomes[i] = &Outcome{Item: work[i], Err: applyOne(writeCtx, store, work[i], ts)}
+		if opt.Progress != nil {
+			opt.Progress()
+		}
+	})
 	rep.Interrupted = ctx.Err() != nil
 
 	for i, o := range outcomes {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pipegen/pipegen/pkg/loc"
 	"github.com/pipegen/pipegen/pkg/yamldoc"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -165,21 +166,7 @@ type fileConfig struct {
 }
 
 // Error is a problem in pipegen.yaml.
-type Error struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
-
-func (e *Error) Error() string {
-	switch {
-	case e.Line > 0 && e.Col > 0:
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
-	case e.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type Error = loc.Error
 
 func readFile(path string) (*fileConfig, error) {
 	data, err := os.ReadFile(path)

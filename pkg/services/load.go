@@ -10,28 +10,15 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/pipegen/pipegen/internal/parallel"
+	"github.com/pipegen/pipegen/pkg/loc"
 	"github.com/pipegen/pipegen/pkg/yamldoc"
 	yaml "go.yaml.in/yaml/v3"
 )
 
 // Error is a problem in a service file.
-type Error struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
-
-func (e *Error) Error() string {
-	switch {
-	case e.Line > 0 && e.Col > 0:
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
-	case e.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type Error = loc.Error
 
 // MaxFileSize bounds one service file. A real one is a few hundred bytes; a file of megabytes
 // is a mistake (a generated dump, a binary) and reading it whole would only hide that.
@@ -63,20 +50,11 @@ func Load(ctx context.Context, root, dir string) (*Repo, error) {
 
 	svcs := make([]*Service, len(files))
 	errs := make([][]error, len(files))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, path := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			svcs[i], errs[i] = loadFile(root, path)
-		}()
+	if err := parallel.Do(ctx, len(files), runtime.GOMAXPROCS(0), func(i int) {
+		svcs[i], errs[i] = loadFile(root, files[i])
+	}); err != nil {
+		return nil, err
 	}
-	wg.Wait()
 
 	var all []error
 	byName := map[string]*Service{}
@@ -179,20 +157,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	case yaml.AliasNode:
-		return "alias"
-	}
-	if n.ShortTag() == "!!null" {
-		return "null"
-	}
-	return strings.TrimPrefix(n.ShortTag(), "!!")
-}
+func kindName(n *yaml.Node) string { return yamldoc.KindName(n) }
 
 func (p *parser) str(n *yaml.Node, what string) string {
 	if n.Kind == yaml.AliasNode {

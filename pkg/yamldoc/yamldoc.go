@@ -122,7 +122,7 @@ func checkDuplicates(n *yaml.Node, depth int) error {
 				continue
 			}
 			if k.Kind != yaml.ScalarNode {
-				return errAt(k, "mapping keys must be strings, not a %s", kindName(k))
+				return errAt(k, "mapping keys must be strings, not a %s", KindName(k))
 			}
 			if prev, ok := seen[k.Value]; ok {
 				return errAt(k, "duplicate key %q (first set on line %d)", k.Value, prev.Line)
@@ -142,7 +142,9 @@ func checkDuplicates(n *yaml.Node, depth int) error {
 	return nil
 }
 
-func kindName(n *yaml.Node) string {
+// KindName names a node's kind the way messages do: "mapping", "list", "alias", "null", or the
+// scalar's type ("str", "int", "bool", …).
+func KindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "mapping"
@@ -151,7 +153,10 @@ func kindName(n *yaml.Node) string {
 	case yaml.AliasNode:
 		return "alias"
 	}
-	return "scalar"
+	if n.ShortTag() == "!!null" {
+		return "null"
+	}
+	return strings.TrimPrefix(n.ShortTag(), "!!")
 }
 
 // Decode parses one document and converts it to JSON-compatible values.
@@ -221,7 +226,7 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return nil, errAt(k, "mapping keys must be strings, not a %s", kindName(k))
+			return nil, errAt(k, "mapping keys must be strings, not a %s", KindName(k))
 		}
 		key, err := keyString(k)
 		if err != nil {
