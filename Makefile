@@ -38,6 +38,13 @@ demo: build
 	@echo; echo "== pipegen sync"; $(PIPEGEN) sync
 	@echo; echo "== pipegen diff (after sync)"; $(PIPEGEN) diff
 
+# The end-to-end benchmark (issue 5): synthetic repos of 50, 250 and 1000 services against
+# versitygw on loopback; prints the table and writes it to docs/bench-results.md. Then the Go
+# micro-benchmarks of the hot paths.
+bench: $(VERSITYGW) build
+	PIPEGEN_VERSITYGW=$(VERSITYGW) $(GO) run ./cmd/pipegen-bench -pipegen $(PIPEGEN) -out docs/bench-results.md
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
