@@ -1,0 +1,167 @@
+package plan
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/pipegen/pipegen/pkg/front50"
+	"github.com/pipegen/pipegen/pkg/pipeline"
+)
+
+func marker(svc, stack, key string) pipeline.Marker {
+	return pipeline.Marker{Service: svc, Stack: stack, Key: key, File: "services/" + svc + ".yaml"}
+}
+
+func doc(id, app, name string, m *pipeline.Marker, extra map[string]any) map[string]any {
+	d := map[string]any{"id": id, "application": app, "name": name, "schema": "1", "triggers": []any{}}
+	if m != nil {
+		d[pipeline.MarkerKey] = map[string]any{"service": m.Service, "stack": m.Stack, "key": m.Key, "file": m.File}
+	}
+	for k, v := range extra {
+		d[k] = v
+	}
+	return d
+}
+
+func stored(d map[string]any) *front50.Pipeline {
+	return &front50.Pipeline{Info: front50.Info{ID: d["id"].(string), ETag: `"e-` + d["id"].(string) + `"`}, Doc: d}
+}
+
+func TestMake(t *testing.T) {
+	mDev := marker("a", "dev", "deploy")
+	mGone := marker("a", "old", "deploy")
+	mOther := marker("b", "old", "deploy")
+	desired := func(id, name string, m pipeline.Marker, extra map[string]any) *Desired {
+		return &Desired{ID: id, Application: "a", Name: name, Source: m.Source(), Marker: m, Doc: doc(id, "a", name, &m, extra)}
+	}
+	ids := map[pipeline.Marker]bool{IdentityKey(mDev): true, IdentityKey(marker("a", "new", "deploy")): true}
+
+	tests := []struct {
+		name    string
+		desired []*Desired
+		stored  []map[string]any
+		broken  []front50.Broken
+		opt     Options
+		want    map[string]Action // by id
+		counts  Counts
+	}{
+		{
+			name:    "create on an empty store",
+			desired: []*Desired{desired("p1", "deploy-dev", mDev, nil)},
+			want:    map[string]Action{"p1": Create},
+			counts:  Counts{Create: 1},
+		},
+		{
+			name:    "server-managed fields and defaults are not changes",
+			desired: []*Desired{desired("p1", "deploy-dev", mDev, nil)},
+			stored: []map[string]any{func() map[string]any {
+				d := doc("p1", "a", "deploy-dev", &mDev, map[string]any{"updateTs": "5", "lastModifiedBy": "x", "createTs": "1", "index": 3})
+				delete(d, "schema")
+				delete(d, "triggers")
+				return d
+			}()},
+			want:   map[string]Action{"p1": Unchanged},
+			counts: Counts{Unchanged: 1},
+		},
+		{
+			name:    "index counts when the template sets it",
+			desired: []*Desired{desired("p1", "deploy-dev", mDev, map[string]any{"index": 1})},
+			stored:  []map[string]any{doc("p1", "a", "deploy-dev", &mDev, map[string]any{"index": 3})},
+			want:    map[string]Action{"p1": Update},
+			counts:  Counts{Update: 1},
+		},
+		{
+			name:    "same name made in the UI is a conflict",
+			desired: []*Desired{desired("p1", "deploy-dev", mDev, nil)},
+			stored:  []map[string]any{doc("ui", "A", "DEPLOY-dev ", nil, nil)},
+			want:    map[string]Action{"p1": Conflict},
+			counts:  Counts{Conflict: 1},
+		},
+		{
+			name:    "owned pipeline, source gone, kept without prune",
+			stored:  []map[string]any{doc("old", "a", "deploy-old", &mGone, nil)},
+			opt:     Options{},
+			want:    map[string]Action{"old": Orphan},
+			counts:  Counts{Kept: 1},
+		},
+		{
+			name:   "owned pipeline, source gone, deleted with prune",
+			stored: []map[string]any{doc("old", "a", "deploy-old", &mGone, nil)},
+			opt:    Options{Prune: true},
+			want:   map[string]Action{"old": Delete},
+			counts: Counts{Delete: 1},
+		},
+		{
+			name:   "prune outside the filter scope deletes nothing",
+			stored: []map[string]any{doc("old", "a", "deploy-old", &mGone, nil), doc("oth", "b", "x", &mOther, nil)},
+			opt:    Options{Prune: true, InScope: func(m pipeline.Marker, _ string) bool { return m.Service == "b" }},
+			want:   map[string]Action{"oth": Delete},
+			counts: Counts{Delete: 1},
+		},
+		{
+			name:   "UI pipeline is never in the plan",
+			stored: []map[string]any{doc("ui", "a", "hand made", nil, nil)},
+			opt:    Options{Prune: true},
+			want:   map[string]Action{},
+		},
+		{
+			name:    "renamed key: old owned same-named pipeline conflicts without prune",
+			desired: []*Desired{desired("p2", "deploy", marker("a", "new", "deploy"), nil)},
+			stored:  []map[string]any{doc("old", "a", "deploy", &mGone, nil)},
+			want:    map[string]Action{"p2": Conflict, "old": Orphan},
+			counts:  Counts{Conflict: 1, Kept: 1},
+		},
+		{
+			name:    "renamed key: with prune the old one is deleted and the new created",
+			desired: []*Desired{desired("p2", "deploy", marker("a", "new", "deploy"), nil)},
+			stored:  []map[string]any{doc("old", "a", "deploy", &mGone, nil)},
+			opt:     Options{Prune: true},
+			want:    map[string]Action{"p2": Create, "old": Delete},
+			counts:  Counts{Create: 1, Delete: 1},
+		},
+		{
+			name:    "adopt: same id, not owned",
+			desired: []*Desired{desired("ui", "deploy-dev", mDev, nil)},
+			stored:  []map[string]any{doc("ui", "a", "deploy-dev", nil, nil)},
+			opt:     Options{Adopt: true},
+			want:    map[string]Action{"ui": Adopt},
+			counts:  Counts{Update: 1},
+		},
+		{
+			name:    "unreadable stored object is replaced",
+			desired: []*Desired{desired("p1", "deploy-dev", mDev, nil)},
+			broken:  []front50.Broken{{ID: "p1", Err: errors.New("not JSON")}},
+			want:    map[string]Action{"p1": Update},
+			counts:  Counts{Update: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sp []*front50.Pipeline
+			for _, d := range tt.stored {
+				sp = append(sp, stored(d))
+			}
+			opt := tt.opt
+			opt.Identities = ids
+			p, err := Make(tt.desired, front50.NewState(sp, tt.broken), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]Action{}
+			for _, it := range p.Items {
+				got[it.ID] = it.Action
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("plan %v, want %v", got, tt.want)
+			}
+			for id, a := range tt.want {
+				if got[id] != a {
+					t.Errorf("%s: %s, want %s (plan %v)", id, got[id], a, got)
+				}
+			}
+			if p.Counts != tt.counts {
+				t.Errorf("counts %+v, want %+v", p.Counts, tt.counts)
+			}
+		})
+	}
+}
