@@ -78,11 +78,11 @@ func TestMake(t *testing.T) {
 			counts:  Counts{Conflict: 1},
 		},
 		{
-			name:    "owned pipeline, source gone, kept without prune",
-			stored:  []map[string]any{doc("old", "a", "deploy-old", &mGone, nil)},
-			opt:     Options{},
-			want:    map[string]Action{"old": Orphan},
-			counts:  Counts{Kept: 1},
+			name:   "owned pipeline, source gone, kept without prune",
+			stored: []map[string]any{doc("old", "a", "deploy-old", &mGone, nil)},
+			opt:    Options{},
+			want:   map[string]Action{"old": Orphan},
+			counts: Counts{Kept: 1},
 		},
 		{
 			name:   "owned pipeline, source gone, deleted with prune",
