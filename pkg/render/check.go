@@ -334,12 +334,10 @@ func (w *walker) tag(c *wctx, fr *frame, n *node) {
 	case "firstof":
 		// firstof exists to pick the first defined value: its names may be undefined.
 		w.expr(c, fr, args, true)
-	case "templatetag", "comment", "lorem", "now":
-		if msg, ok := bannedTags[n.name]; ok {
-			w.errorf(c.f, n.it.line, n.it.col, "%s", msg)
-		}
-	case "ssi":
-		w.errorf(c.f, n.it.line, n.it.col, "%s", bannedTags["ssi"])
+	case "templatetag", "comment":
+		// no names inside
+	case "ssi", "now", "lorem":
+		w.errorf(c.f, n.it.line, n.it.col, "%s", bannedTags[n.name])
 		w.unsafe = true
 	default:
 		if msg, ok := jinjaOnlyTags[n.name]; ok {

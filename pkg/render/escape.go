@@ -55,6 +55,15 @@ func writeEscapedRune(b *strings.Builder, r rune) {
 func yamlEscape(s string) string {
 	clean := true
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII fast path: the common case for names, ids and paths.
+			if c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+				clean = false
+				break
+			}
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if (r == utf8.RuneError && size == 1) || yamlNeedsEscape(r) {
 			clean = false

@@ -1,7 +1,3 @@
-// Package render renders pipeline templates with pongo2, made safe and strict for YAML:
-// values are escaped for YAML double-quoted strings instead of HTML, numbers print like JSON
-// numbers, templates load only from a sandboxed directory, and a static check reports
-// undefined variables and Jinja idioms pongo2 does not support, with file and line.
 package render
 
 import (
@@ -10,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,9 +47,9 @@ type Engine struct {
 	loader      *sandboxLoader
 	files       map[string]bool     // every regular file, relative slash paths
 	byName      map[string][]string // template name → files
-	names       []string
-	compileMu   sync.Mutex // pongo2 sets and the loader budget are not safe for concurrent compiles
-	parsedFiles sync.Map   // file → *parsedFile; written under compileMu, read by error conversion
+	lookup      map[string][]string // name as accepted by Lookup → matching files
+	compileMu   sync.Mutex          // pongo2 sets and the loader budget are not safe for concurrent compiles
+	parsedFiles sync.Map            // file → *parsedFile; written under compileMu, read by error conversion
 
 	cacheMu sync.RWMutex
 	cache   map[string]*compiled
@@ -87,10 +83,13 @@ func New(templatesDir, displayDir string) (*Engine, error) {
 		root.Close()
 		return nil, fmt.Errorf("list templates in %s: %w", displayDir, err)
 	}
+	e.index()
 	e.loader = &sandboxLoader{root: root, resolve: e.resolveFile}
 	e.set = pongo2.NewSet("pipegen:"+displayDir, e.loader)
 	// Bans only work before the first template is added to the set.
-	for _, tag := range []string{"ssi", "now", "lorem"} {
+	// autoescape off would switch off the YAML escaping every "{{ value }}" relies on; |safe
+	// is the explicit, per-value way to insert raw text.
+	for _, tag := range []string{"ssi", "now", "lorem", "autoescape"} {
 		if err := e.set.BanTag(tag); err != nil {
 			root.Close()
 			return nil, fmt.Errorf("ban pongo2 tag %s: %w", tag, err)
@@ -159,17 +158,23 @@ func (e *Engine) display(file string) string {
 }
 
 // candidates lists the files a name can mean: the exact file and the name plus each suffix.
-func (e *Engine) candidates(name string) []string {
-	var out []string
-	if e.files[name] {
-		out = append(out, name)
-	}
-	for _, s := range templateSuffixes {
-		if e.files[name+s] {
-			out = append(out, name+s)
+func (e *Engine) candidates(name string) []string { return e.lookup[name] }
+
+// index precomputes candidates for every name that has any, so Lookup is one map read.
+func (e *Engine) index() {
+	e.lookup = map[string][]string{}
+	for f := range e.files {
+		e.lookup[f] = append(e.lookup[f], f)
+		for _, s := range templateSuffixes {
+			if name, ok := strings.CutSuffix(f, s); ok && name != "" {
+				e.lookup[name] = append(e.lookup[name], f)
+			}
 		}
 	}
-	return out
+	for name, files := range e.lookup {
+		sort.Strings(files)
+		e.lookup[name] = slices.Compact(files)
+	}
 }
 
 func (e *Engine) resolveFile(name string) (string, bool) {
@@ -430,7 +435,18 @@ func (e *Engine) runeColumn(file string, line, byteCol int) int {
 	return utf8.RuneCountInString(f.src[start:end]) + 1
 }
 
-var identRe = regexp.MustCompile(`^[a-zA-Z0-9_]+$`)
+// validIdent matches what pongo2 accepts as a context key ([a-zA-Z0-9_]+).
+func validIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isIdentChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // IDResolver returns the id of another pipeline; app is "" when the template called
 // pipeline_id(name) with one argument (the caller then uses the current application).
@@ -457,7 +473,7 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 	ctx := make(pongo2.Context, len(vars)+1)
 	for k, v := range vars {
 		switch {
-		case !identRe.MatchString(k):
+		case !validIdent(k):
 			return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("variable name %q cannot be used in templates (letters, digits and _ only)", k)}
 		case k == "pipeline_id" || k == "pongo2":
 			return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("variable name %q is reserved", k)}
@@ -477,15 +493,48 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 			out, err = nil, &Error{File: e.display(file), Msg: fmt.Sprintf("rendering failed inside pongo2: %v", r)}
 		}
 	}()
-	b, rerr := c.tpl.ExecuteBytes(ctx)
-	if rerr != nil {
+	w := &cappedBuffer{limit: MaxOutput}
+	if rerr := c.tpl.ExecuteWriterUnbuffered(ctx, w); rerr != nil {
 		re := e.convertErr(rerr, file)
 		if idErr != nil {
 			re.cause = idErr
 		}
 		return nil, re
 	}
-	return b, nil
+	if w.over {
+		return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("renders more than %d MiB; no pipeline is that large (a loop over the wrong variable?)", MaxOutput>>20)}
+	}
+	return w.buf, nil
+}
+
+// MaxOutput bounds what one template may render. The largest real pipelines are a few hundred
+// KB; a runaway loop must fail with a message instead of eating the CI runner's memory.
+const MaxOutput = 10 << 20
+
+// cappedBuffer keeps at most limit bytes and remembers that more came. pongo2's nodes ignore
+// write errors, so refusing quietly and checking afterwards is what bounds memory.
+type cappedBuffer struct {
+	buf   []byte
+	limit int
+	over  bool
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if c.over || len(c.buf)+len(p) > c.limit {
+		c.over = true
+		return len(p), nil
+	}
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+func (c *cappedBuffer) WriteString(s string) (int, error) {
+	if c.over || len(c.buf)+len(s) > c.limit {
+		c.over = true
+		return len(s), nil
+	}
+	c.buf = append(c.buf, s...)
+	return len(s), nil
 }
 
 func callResolver(ids IDResolver, args []*pongo2.Value) (string, error) {

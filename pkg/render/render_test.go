@@ -391,16 +391,20 @@ func TestRenderStrictVariables(t *testing.T) {
 
 func TestRenderRuntimeFeatures(t *testing.T) {
 	e, _ := newTestEngine(t, map[string]string{
-		"include.yml": "{% for s in stages %}{% include \"stage.yml\" with idx=forloop.Counter %}\n{% endfor %}",
-		"stage.yml":   "- {{ idx }}: \"{{ s }}\" in {{ app }}",
-		"only.yml":    "{% include \"stage.yml\" with idx=1 s=\"x\" app=\"y\" only %}",
-		"macros.yml":  "{% import \"lib.yml\" stage, header as h %}{{ h() }}\n{{ stage(\"bake\", 1) }}\n{{ stage(\"deploy\", 2) }}",
-		"lib.yml":     "{% macro stage(name, n) export %}- name: \"{{ name }}\"\n  refId: \"{{ n }}\"{% endmacro %}{% macro header() export %}stages:{% endmacro %}",
-		"child.yml":   "{% extends \"base.yml\" %}{% block stages %}{{ block.Super }}\n  - deploy {{ app }}{% endblock %}",
-		"base.yml":    "name: x\nstages:{% block stages %}\n  - build{% endblock %}",
-		"branch.yml":  "{% if n > 2 %}{% set size = \"big\" %}{% else %}{% set size = \"small\" %}{% endif %}size: {{ size }}",
-		"sorted.yml":  "{% for k, v in m sorted %}{{ k }}={{ v }} {% endfor %}",
-		"empty.yml":   "{% for s in none %}{{ s }}{% empty %}no stages{% endfor %}",
+		"include.yml":        "{% for s in stages %}{% include \"stage.yml\" with idx=forloop.Counter %}\n{% endfor %}",
+		"stage.yml":          "- {{ idx }}: \"{{ s }}\" in {{ app }}",
+		"only.yml":           "{% include \"stage.yml\" with idx=1 s=\"x\" app=\"y\" only %}",
+		"macros.yml":         "{% import \"lib.yml\" stage, header as h %}{{ h() }}\n{{ stage(\"bake\", 1) }}\n{{ stage(\"deploy\", 2) }}",
+		"lib.yml":            "{% macro stage(name, n) export %}- name: \"{{ name }}\"\n  refId: \"{{ n }}\"{% endmacro %}{% macro header() export %}stages:{% endmacro %}",
+		"child.yml":          "{% extends \"base.yml\" %}{% block stages %}{{ block.Super }}\n  - deploy {{ app }}{% endblock %}",
+		"base.yml":           "name: x\nstages:{% block stages %}\n  - build{% endblock %}",
+		"branch.yml":         "{% if n > 2 %}{% set size = \"big\" %}{% else %}{% set size = \"small\" %}{% endif %}size: {{ size }}",
+		"sorted.yml":         "{% for k, v in m sorted %}{{ k }}={{ v }} {% endfor %}",
+		"empty.yml":          "{% for s in none %}{{ s }}{% empty %}no stages{% endfor %}",
+		"byname.yml":         "{% include \"parts/stage\" with idx=0 s=\"q\" %} {% import \"parts/lib\" hi %}{{ hi() }}",
+		"parts/stage.yml.j2": "stage {{ idx }} {{ s }} {{ app }}",
+		"parts/lib.j2":       "{% macro hi() export %}hi{% endmacro %}",
+		"verbatim.yml":       "{% verbatim %}{{ not rendered }}{% endverbatim %} {{ app }}",
 	})
 	vars := map[string]any{
 		"stages": []any{"a\"b", "c"}, "app": "svc", "n": json.Number("3"),
@@ -414,6 +418,8 @@ func TestRenderRuntimeFeatures(t *testing.T) {
 		{"branch", "size: big"},
 		{"sorted", "a=x b=2 c=True "},
 		{"empty", "no stages"},
+		{"byname", "stage 0 q svc hi"},
+		{"verbatim", "{{ not rendered }} svc"},
 	}
 	for _, tt := range tests {
 		got, err := e.Render(tt.tpl, vars, nil)
@@ -577,6 +583,37 @@ func TestConcurrentRender(t *testing.T) {
 	}
 }
 
+// Templates compiled for the first time from many goroutines at once, sharing an include.
+func TestConcurrentFirstCompiles(t *testing.T) {
+	files := map[string]string{"shared.yml": "shared {{ x }}"}
+	for i := 0; i < 12; i++ {
+		files[fmt.Sprintf("t%d.yml", i)] = fmt.Sprintf("t%d {%% include \"shared.yml\" %%} {{ pipeline_id(\"p%d\") }}", i, i)
+	}
+	e, _ := newTestEngine(t, files)
+	ids := func(app, name string) (string, error) { return "id-" + name, nil }
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 12; i++ {
+				n := (i + g) % 12
+				got, err := e.Render(fmt.Sprintf("t%d", n), map[string]any{"x": n}, ids)
+				want := fmt.Sprintf("t%d shared %d id-p%d", n, n, n)
+				if err != nil || string(got) != want {
+					errs <- fmt.Errorf("t%d: %q, %v; want %q", n, got, err, want)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 func TestVarsAreNotModified(t *testing.T) {
 	e, _ := newTestEngine(t, map[string]string{"t.yml": "{{ m.a }} {{ l.0 }}"})
 	m := map[string]any{"a": json.Number("1")}
@@ -590,5 +627,47 @@ func TestVarsAreNotModified(t *testing.T) {
 	}
 	if _, ok := l[0].(float64); !ok {
 		t.Errorf("caller's slice was modified: %#v", l)
+	}
+}
+
+func TestOutputCap(t *testing.T) {
+	dir := t.TempDir()
+	// 64 × 1024 × 256 bytes = 16 MiB from a 100-byte template.
+	src := `{% for a in r %}{% for b in r2 %}{% for c in r3 %}` + strings.Repeat("x", 255) + "\n{% endfor %}{% endfor %}{% endfor %}"
+	if err := os.WriteFile(filepath.Join(dir, "big.yml"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(dir, "templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	list := func(n int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = int64(i)
+		}
+		return out
+	}
+	_, err = e.Render("big", map[string]any{"r": list(64), "r2": list(1024), "r3": list(1)}, nil)
+	if err == nil || !strings.Contains(err.Error(), "templates/big.yml: renders more than 10 MiB") {
+		t.Fatalf("got %v", err)
+	}
+	out, err := e.Render("big", map[string]any{"r": list(2), "r2": list(2), "r3": list(1)}, nil)
+	if err != nil || len(out) != 4*256 {
+		t.Fatalf("small render: %d bytes, %v", len(out), err)
+	}
+}
+
+func TestAutoescapeTagBanned(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.yml"), []byte(`{% autoescape off %}k: "{{ v }}"{% endautoescape %}`), 0o644)
+	e, err := New(dir, "templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Render("a", map[string]any{"v": "x"}, nil); err == nil {
+		t.Fatal("autoescape off must be refused: it disables YAML escaping")
 	}
 }

@@ -1,0 +1,28 @@
+// Package render renders pipeline templates with pongo2, made safe and strict for YAML.
+//
+// What a template author can rely on:
+//
+//   - Output is Jinja2-compatible where pongo2 allows it: line endings are normalised to \n and
+//     one trailing newline is dropped, as Jinja2 does by default.
+//   - Every string printed with {{ }} is escaped for a YAML double-quoted scalar ("{{ v }}" reads
+//     back as exactly v, whatever v holds). In unquoted positions use {{ v|tojson }} (JSON is YAML
+//     flow syntax); |safe prints a value raw. Escaping also applies in plain and block scalars,
+//     where a value containing " or \ or a line break should go through |tojson instead.
+//   - Integers print as 3, other numbers in shortest form (1.5); lists and maps print as JSON.
+//     Known pongo2 limits: arithmetic producing a float prints with six decimals (use
+//     |floatformat), and a float variable compared with == to a literal is never equal.
+//   - Templates are found by name from the templates directory root (not relative to the
+//     including file): {% include "stages/bake.yml" %} or {% include "stages/bake" %}. Include,
+//     import and extends need a string literal; paths cannot leave the directory (.., absolute
+//     paths and symlinks pointing outside all fail); {% ssi %}, {% now %}, {% lorem %} and
+//     |random are disabled.
+//   - A name that is neither bound in the template nor passed in the variables is an error with
+//     file and line; x|default:"…" (or default_if_none, or firstof) marks a name as optional.
+//     A name set with {% set %} must be set before it is used, in every branch of an if/else
+//     when used after it; sets inside a for/with/macro body do not leave it.
+//   - Macros can only be called, and only call macros defined before them (recursion would crash
+//     the process); {% for k, v in map %} needs "sorted" (map order is random).
+//   - Jinja idioms pongo2 lacks fail with the pongo2 way to write them (loop.index →
+//     forloop.Counter, default(x) → x|default:…, is defined, ~, {% raw %}, for … else,
+//     .items(), range(), None/True/False, x if c else y, list and dict literals, …).
+package render
