@@ -202,7 +202,7 @@ func TestCompare(t *testing.T) {
 				a := d["expectedArtifacts"].([]any)[0].(map[string]any)
 				a["matchArtifact"].(map[string]any)["name"] = "gcr.io/app2"
 			}),
-			want: `[{"kind":"change","path":"expectedArtifacts[id=3f1c0000-0000-4000-8000-000000000001].matchArtifact.name","from":"gcr.io/app","to":"gcr.io/app2"}]`,
+			want: `[{"kind":"change","path":"expectedArtifacts[displayName=image].matchArtifact.name","from":"gcr.io/app","to":"gcr.io/app2"}]`,
 		},
 		{
 			name:    "stage-level artifact by id",
@@ -213,8 +213,8 @@ func TestCompare(t *testing.T) {
 				stage(d, 0)["expectedArtifacts"] = append([]any{map[string]any{"id": "a0", "displayName": "new"}}, arts...)
 			}),
 			want: `[
-				{"kind":"add","path":"stages[refId=bake].expectedArtifacts[id=a0]","to":{"id":"a0","displayName":"new"}},
-				{"kind":"change","path":"stages[refId=bake].expectedArtifacts[id=a1].defaultArtifact.reference","from":"r1","to":"r2"}]`,
+				{"kind":"add","path":"stages[refId=bake].expectedArtifacts[displayName=new]","to":{"id":"a0","displayName":"new"}},
+				{"kind":"change","path":"stages[refId=bake].expectedArtifacts[displayName=manifest].defaultArtifact.reference","from":"r1","to":"r2"}]`,
 		},
 		{
 			name:    "parameterConfig by name",

@@ -8,10 +8,12 @@ import (
 )
 
 // identityFields names, per list key, the item fields that identify an item, tried in order.
-// The key applies at any depth, so stage-level expectedArtifacts are matched by id too.
+// The key applies at any depth, so stage-level expectedArtifacts are matched the same way.
+// Artifacts go by displayName first: a reviewer reads "the chart artifact", not a UUID, and
+// pipegen derives artifact ids from displayNames, so the two identify the same item.
 var identityFields = map[string][]string{
 	"stages":            {"refId"},
-	"expectedArtifacts": {"id"},
+	"expectedArtifacts": {"displayName", "id"},
 	"triggers":          {"id", "name", "type"},
 	"notifications":     {"id", "name", "type"},
 	"parameterConfig":   {"name"},

@@ -73,7 +73,9 @@ func formatChange(c diff.Change, indent int) (changeLine, error) {
 	default:
 		cl.head = "~ " + c.Path + ": " + from + " → " + to
 	}
-	if indent+utf8.RuneCountInString(cl.head) <= foldWidth {
+	// Fold on the values' length, not the path's: a short version bump under a deep path
+	// reads best on one line.
+	if utf8.RuneCountInString(from)+utf8.RuneCountInString(to) <= foldWidth-indent-40 {
 		return cl, nil
 	}
 	cl.folded = true
