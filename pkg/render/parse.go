@@ -46,14 +46,6 @@ type branch struct {
 	body []*node
 }
 
-// pongo2Tags are the tags pongo2 v6 registers.
-var pongo2Tags = map[string]bool{
-	"autoescape": true, "block": true, "comment": true, "cycle": true, "extends": true,
-	"filter": true, "firstof": true, "for": true, "if": true, "ifchanged": true, "ifequal": true,
-	"ifnotequal": true, "import": true, "include": true, "lorem": true, "macro": true, "now": true,
-	"set": true, "spaceless": true, "ssi": true, "templatetag": true, "widthratio": true, "with": true,
-}
-
 // blockMiddles lists, per block tag, the tags that open its next section.
 var blockMiddles = map[string][]string{
 	"for":        {"empty", "else"}, // "else" is Jinja; reported, then parsed like "empty"
