@@ -31,12 +31,15 @@ test: $(VERSITYGW)
 test-short:
 	$(GO) test -short ./...
 
-# The worked example (services/ and templates/ in this repo) synced to the embedded store
-# (.pipegen/front50), then diffed again: the second plan is clean.
+# The worked example (services/ and templates/ in this repo) synced to a fresh embedded store
+# (.pipegen/front50, emptied first so the plan shows every pipeline), then diffed again: the
+# second plan is clean and diff --exit-code exits 0.
 demo: build
+	@rm -rf .pipegen/front50
 	@echo "== pipegen validate"; $(PIPEGEN) validate
-	@echo; echo "== pipegen sync"; $(PIPEGEN) sync
-	@echo; echo "== pipegen diff (after sync)"; $(PIPEGEN) diff
+	@echo; echo "== pipegen sync   (the plan, then the writes, into .pipegen/front50)"; $(PIPEGEN) sync
+	@echo; echo "== what Front50 would read"; find .pipegen/front50 -type f -name '*.json' | sort
+	@echo; echo "== pipegen diff --exit-code   (after sync: nothing to do, exit 0)"; $(PIPEGEN) diff --exit-code
 
 # The end-to-end benchmark (issue 5): synthetic repos of 50, 250 and 1000 services against
 # versitygw on loopback; prints the table and writes it to docs/bench-results.md. Then the Go

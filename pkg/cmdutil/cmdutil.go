@@ -38,6 +38,15 @@ func New(version, commit string) *Factory {
 	}
 }
 
+// Env reads an environment variable through Getenv, or the process environment when the
+// factory has none.
+func (f *Factory) Env(key string) string {
+	if f.Getenv == nil {
+		return os.Getenv(key)
+	}
+	return f.Getenv(key)
+}
+
 // OpenStore opens the store named by the configuration.
 func OpenStore(ctx context.Context, cfg *config.Config) (front50.Store, error) {
 	s, err := front50.Open(ctx, front50.Config{
@@ -60,17 +69,43 @@ type Flags struct {
 
 // AddRepoFlags adds the flags that locate and filter the services repo.
 func (f *Flags) AddRepoFlags(cmd *cobra.Command, fac *Factory) {
+	f.AddBaseFlags(cmd)
 	fl := cmd.Flags()
-	fl.StringVarP(&f.Dir, "dir", "C", "", "services repo root (default: the current directory)")
-	fl.StringVar(&f.ConfigFile, "config", "", "config file (default: pipegen.yaml in the repo root)")
 	fl.StringArrayVar(&f.Services, "service", nil, "only services matching this glob (repeatable)")
 	fl.StringArrayVar(&f.Stacks, "stack", nil, "only stacks matching this glob (repeatable)")
 	fl.StringArrayVar(&f.Pipelines, "pipeline", nil, "only pipelines whose key or name matches this glob (repeatable)")
+	_ = cmd.RegisterFlagCompletionFunc("service", f.completeNames(fac, func(n names) []string { return n.services }))
+	_ = cmd.RegisterFlagCompletionFunc("stack", f.completeNames(fac, func(n names) []string { return n.stacks }))
+	_ = cmd.RegisterFlagCompletionFunc("pipeline", cobra.NoFileCompletions)
+}
+
+// AddBaseFlags adds the flags every repo command has, without the filters: -C, --config and
+// the output switches.
+func (f *Flags) AddBaseFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.Dir, "dir", "C", "", "services repo root (default: the current directory)")
+	fl.StringVar(&f.ConfigFile, "config", "", "config file (default: pipegen.yaml in the repo root)")
+	f.AddOutputSwitches(cmd)
+	_ = cmd.MarkFlagDirname("dir")
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+}
+
+// AddOutputSwitches adds --no-color, -v and -q.
+func (f *Flags) AddOutputSwitches(cmd *cobra.Command) {
+	fl := cmd.Flags()
 	fl.BoolVar(&f.NoColor, "no-color", false, "never colour the output (also: NO_COLOR=1)")
 	fl.BoolVarP(&f.Verbose, "verbose", "v", false, "say more: unchanged pipelines, store request counts")
 	fl.BoolVarP(&f.Quiet, "quiet", "q", false, "print only errors and the result")
-	_ = cmd.RegisterFlagCompletionFunc("service", f.completeNames(fac, func(n names) []string { return n.services }))
-	_ = cmd.RegisterFlagCompletionFunc("stack", f.completeNames(fac, func(n names) []string { return n.stacks }))
+	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
+}
+
+// ApplyOutput applies --no-color, NO_COLOR, TERM=dumb and -q to the factory's streams. The
+// environment is read through the factory so that tests (and embedders) control it.
+func (f *Flags) ApplyOutput(fac *Factory) {
+	if f.NoColor || fac.Env("NO_COLOR") != "" || fac.Env("TERM") == "dumb" {
+		fac.IOStreams.SetColorEnabled(false)
+	}
+	fac.IOStreams.SetQuiet(f.Quiet)
 }
 
 // AddStoreFlags adds the flags that locate the store.
@@ -79,6 +114,9 @@ func (f *Flags) AddStoreFlags(cmd *cobra.Command) {
 	fl.StringVar(&f.Store, "store", "", "store URL: s3://BUCKET[/ROOT] or file://DIR (default: file://.pipegen/front50)")
 	fl.StringVar(&f.Endpoint, "endpoint", "", "S3-compatible endpoint URL (path-style addressing)")
 	fl.StringVar(&f.Region, "region", "", "S3 region")
+	for _, name := range []string{"store", "endpoint", "region"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
 }
 
 // AddOutputFlag adds -o with the allowed formats, the first being the default.
@@ -99,17 +137,14 @@ func (f *Flags) CheckOutput(formats ...string) error {
 
 // Config resolves the configuration for these flags and applies output settings.
 func (f *Flags) Config(fac *Factory) (*config.Config, error) {
-	if f.NoColor {
-		fac.IOStreams.SetColorEnabled(false)
-	}
-	fac.IOStreams.SetQuiet(f.Quiet)
+	f.ApplyOutput(fac)
 	cwd, err := fac.Getwd()
 	if err != nil {
 		return nil, err
 	}
 	return config.Load(config.Overrides{
 		Dir: f.Dir, ConfigFile: f.ConfigFile, Store: f.Store, Endpoint: f.Endpoint, Region: f.Region,
-	}, fac.Getenv, cwd)
+	}, fac.Env, cwd)
 }
 
 // ExitError carries a process exit code.

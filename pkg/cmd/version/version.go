@@ -14,7 +14,10 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print pipegen's version and commit",
-		Args:  cobra.NoArgs,
+		Long: `Print the version and the commit pipegen was built from: set by "make build", or read
+from the module build info for "go install github.com/pipegen/pipegen/cmd/pipegen@VERSION".`,
+		Example: "  pipegen version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v, c := Info(f.Version, f.Commit)
 			fmt.Fprintf(f.IOStreams.Out, "pipegen %s (commit %s)\n", v, c)
