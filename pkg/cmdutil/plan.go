@@ -45,7 +45,7 @@ func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptio
 	if !ios.IsQuiet() {
 		for _, b := range res.State.Broken {
 			fmt.Fprintf(ios.ErrOut, "%s %s: pipeline %s is not a valid pipeline object (%v); Front50 cannot refresh while it is there\n",
-				ios.ColorScheme().Yellow("warning:"), counted.Location(), b.ID, b.Err)
+				ios.ErrColorScheme().Yellow("warning:"), counted.Location(), b.ID, b.Err)
 		}
 	}
 	if err := ReportBuild(ios, res.Build); err != nil {

@@ -15,7 +15,7 @@ func (f *Flags) Filter() action.Filter {
 // ReportBuild prints a build's warnings and problems to stderr and returns ErrSilent when
 // there are problems (exit 1, nothing written).
 func ReportBuild(ios *iostreams.IOStreams, b *action.Build) error {
-	cs := ios.ColorScheme()
+	cs := ios.ErrColorScheme()
 	if !ios.IsQuiet() {
 		for _, w := range b.Warnings {
 			fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Yellow("warning:"), w)

@@ -77,13 +77,9 @@ func Load(o Overrides, env Env, cwd string) (*Config, error) {
 	default:
 		return nil, err
 	}
-	// A config named on the command line is the project's config: its relative paths are
-	// relative to the folder it is in.
+	// SPEC: relative paths in pipegen.yaml are relative to the services repo root, wherever
+	// the file itself is (a shared config kept elsewhere still describes this repo).
 	fileBase := c.Root
-	if explicit && o.Dir == "" {
-		fileBase = filepath.Dir(file)
-		c.Root = fileBase
-	}
 
 	c.Services = abs(fileBase, firstNonEmpty(fc.Services, "services"))
 	c.Templates = abs(fileBase, firstNonEmpty(fc.Templates, "templates"))
@@ -117,8 +113,10 @@ func Load(o Overrides, env Env, cwd string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Endpoint = firstNonEmpty(o.Endpoint, env("PIPEGEN_S3_ENDPOINT"), fc.S3.Endpoint)
-	c.Region = firstNonEmpty(o.Region, env("PIPEGEN_S3_REGION"), fc.S3.Region)
+	// The standard AWS variables are environment too, so they beat pipegen.yaml (SPEC:
+	// flags > environment > file); the AWS SDK's own chain still applies when all are empty.
+	c.Endpoint = firstNonEmpty(o.Endpoint, env("PIPEGEN_S3_ENDPOINT"), env("AWS_ENDPOINT_URL_S3"), env("AWS_ENDPOINT_URL"), fc.S3.Endpoint)
+	c.Region = firstNonEmpty(o.Region, env("PIPEGEN_S3_REGION"), env("AWS_REGION"), env("AWS_DEFAULT_REGION"), fc.S3.Region)
 	c.SSE = firstNonEmpty(env("PIPEGEN_S3_SSE"), fc.S3.SSE)
 	c.KMSKeyID = firstNonEmpty(env("PIPEGEN_S3_KMS_KEY_ID"), fc.S3.KMSKeyID)
 	switch c.SSE {

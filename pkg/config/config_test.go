@@ -39,6 +39,17 @@ func TestPrecedence(t *testing.T) {
 		t.Errorf("environment must beat the file, relative to the working dir: %+v", c)
 	}
 
+	env["AWS_REGION"] = "us-west-2"
+	env["AWS_ENDPOINT_URL_S3"] = "http://aws-env:9000"
+	delete(env, "PIPEGEN_S3_ENDPOINT")
+	c, err = Load(Overrides{Dir: root}, get, cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "us-west-2" || c.Endpoint != "http://aws-env:9000" {
+		t.Errorf("standard AWS variables must beat pipegen.yaml: region %s, endpoint %s", c.Region, c.Endpoint)
+	}
+
 	c, err = Load(Overrides{Dir: root, Store: "s3://flag/x", Endpoint: "http://flag:1"}, get, cwd)
 	if err != nil {
 		t.Fatal(err)
@@ -77,5 +88,19 @@ func TestErrors(t *testing.T) {
 				t.Errorf("got %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestConfigElsewhereKeepsRoot(t *testing.T) {
+	root, other := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "shared.yaml"), []byte("services: svc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(Overrides{ConfigFile: filepath.Join(other, "shared.yaml")}, func(string) string { return "" }, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Root != root || c.Services != filepath.Join(root, "svc") || c.File != filepath.Join(other, "shared.yaml") {
+		t.Errorf("root %s services %s file %s", c.Root, c.Services, c.File)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // IOStreams is the input and outputs of one command run.
@@ -41,17 +43,10 @@ func newSystem(in io.Reader, out, errOut *os.File, getenv func(string) string) *
 	}
 }
 
-// isTerminal reports whether f is a character device. That is true for terminals and also for
-// /dev/null, which is harmless: nothing written there is read.
+// isTerminal asks the terminal driver (isatty), so /dev/null and other character devices that
+// are not terminals get no colour codes or progress bars.
 func isTerminal(f *os.File) bool {
-	if f == nil {
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	return f != nil && term.IsTerminal(int(f.Fd()))
 }
 
 // Test returns streams over buffers, none of them a terminal, colour off.
@@ -94,4 +89,13 @@ func (s *IOStreams) IsQuiet() bool { return s.quiet }
 // colour is off.
 func (s *IOStreams) ColorScheme() *ColorScheme {
 	return &ColorScheme{enabled: s.ColorEnabled()}
+}
+
+// ErrColorScheme is ColorScheme for ErrOut: stderr is coloured when it is a terminal, whatever
+// stdout is (`pipegen diff > plan.txt` still shows coloured errors; `2> log` gets none).
+func (s *IOStreams) ErrColorScheme() *ColorScheme {
+	if s.colorForced != nil {
+		return &ColorScheme{enabled: *s.colorForced}
+	}
+	return &ColorScheme{enabled: s.stderrTTY && s.colorEnv}
 }

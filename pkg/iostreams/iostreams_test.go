@@ -63,15 +63,16 @@ func TestTerminalDetection(t *testing.T) {
 	if s.IsStdoutTTY() || s.IsStderrTTY() {
 		t.Error("a pipe was detected as a terminal")
 	}
-	// /dev/null is a character device, the same file type as a terminal.
+	// /dev/null is a character device like a terminal, but not a terminal: `pipegen render
+	// 2>/dev/null` must not be treated as interactive.
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Skip(err)
 	}
 	defer null.Close()
-	s = newSystem(r, null, w, env(nil))
-	if !s.IsStdoutTTY() || s.IsStderrTTY() {
-		t.Errorf("stdout tty = %v, stderr tty = %v; want true, false", s.IsStdoutTTY(), s.IsStderrTTY())
+	s = newSystem(r, null, null, env(nil))
+	if s.IsStdoutTTY() || s.IsStderrTTY() || s.ColorEnabled() || s.ErrColorScheme().Enabled() {
+		t.Errorf("/dev/null taken for a terminal: stdout %v, stderr %v", s.IsStdoutTTY(), s.IsStderrTTY())
 	}
 }
 

@@ -126,22 +126,21 @@ func Prepare(v any, app, id string, m Marker, opt Options) Result {
 	}
 	doc[FieldID] = id
 	doc[MarkerKey] = m.value()
-	// Front50 writes these defaults itself on every API save; writing them too means a pipeline
-	// saved once through the UI does not show up as changed.
-	if _, ok := doc["schema"]; !ok {
+	// Front50 writes these defaults itself on every API save (and drops nulls); writing them
+	// too means a pipeline saved once through the UI does not show up as changed.
+	if doc["schema"] == nil {
 		doc["schema"] = "1"
 	}
-	if _, ok := doc["triggers"]; !ok {
+	if doc["triggers"] == nil {
 		doc["triggers"] = []any{}
 	}
 	if opt.Lock {
-		if _, ok := doc[FieldLocked]; !ok {
-			doc[FieldLocked] = map[string]any{
-				"ui":            true,
-				"allowUnlockUi": true,
-				"description":   "Managed by pipegen from " + m.Source() + ". Change the source, not the UI.",
-			}
+		// With lock on, the lock is pipegen's: a template's own `locked` would silently undo
+		// the project setting.
+		if _, ok := doc[FieldLocked]; ok {
+			r.Warnings = append(r.Warnings, Problem{Path: FieldLocked, Msg: "replaced by pipegen's lock because lock is on in pipegen.yaml; set lock: false to manage it in templates"})
 		}
+		doc[FieldLocked] = LockBlock(m)
 	}
 
 	assignTriggerIDs(doc, id, &r)
@@ -149,6 +148,16 @@ func Prepare(v any, app, id string, m Marker, opt Options) Result {
 	resolveArtifactRefs(doc, arts, &r)
 	validateStages(doc, &r)
 	return r
+}
+
+// LockBlock is the `locked` value of a managed pipeline: the UI shows the description and
+// refuses edits until someone unlocks it on purpose.
+func LockBlock(m Marker) map[string]any {
+	return map[string]any{
+		"ui":            true,
+		"allowUnlockUi": true,
+		"description":   "Managed by pipegen from " + m.Source(),
+	}
 }
 
 func describe(v any) string {
@@ -177,19 +186,27 @@ func assignTriggerIDs(doc map[string]any, pipelineID string, r *Result) {
 		}
 		return
 	}
+	seen := map[string]int{}
 	for i, t := range triggers {
 		tm, ok := t.(map[string]any)
 		if !ok {
 			r.Errors = append(r.Errors, Problem{Path: fmt.Sprintf("triggers[%d]", i), Msg: "must be a mapping"})
 			continue
 		}
-		if s, _ := tm["id"].(string); s != "" {
+		if s, _ := tm["id"].(string); s == "" {
+			label := fmt.Sprintf("#%d", i)
+			if dn, _ := tm["displayName"].(string); dn != "" {
+				label = dn
+			}
+			tm["id"] = TriggerID(pipelineID, label)
+		}
+		// Orca and Echo tell triggers apart by id; two with one id (two explicit ones, or two
+		// with one displayName) would be one trigger to them.
+		id, _ := tm["id"].(string)
+		if prev, dup := seen[id]; dup {
+			r.Errors = append(r.Errors, Problem{Path: fmt.Sprintf("triggers[%d]", i), Msg: fmt.Sprintf("has the same id as triggers[%d] (%s); give them different ids or displayNames", prev, id)})
 			continue
 		}
-		label := fmt.Sprintf("#%d", i)
-		if dn, _ := tm["displayName"].(string); dn != "" {
-			label = dn
-		}
-		tm["id"] = TriggerID(pipelineID, label)
+		seen[id] = i
 	}
 }

@@ -92,7 +92,7 @@ stages:
 	if m, ok := MarkerOf(doc); !ok || m.Source() != "services/app.yaml: dev/deploy" {
 		t.Errorf("marker %v %v", m, ok)
 	}
-	if l := doc["locked"].(map[string]any); l["ui"] != true || !strings.Contains(l["description"].(string), "services/app.yaml: dev/deploy") {
+	if l := doc["locked"].(map[string]any); l["ui"] != true || l["description"] != "Managed by pipegen from services/app.yaml: dev/deploy" {
 		t.Errorf("locked %v", l)
 	}
 }
@@ -109,6 +109,8 @@ func TestPrepareErrors(t *testing.T) {
 		{"dup refId", "name: x\nstages: [{refId: a, type: t}, {refId: a, type: t}]", `stages[1]: refId "a" is also used by stages[0]`},
 		{"cycle", "name: x\nstages: [{refId: a, type: t, requisiteStageRefIds: [b]}, {refId: b, type: t, requisiteStageRefIds: [a]}]", "cycle: a → b → a"},
 		{"no type", "name: x\nstages: [{refId: a}]", "stages[refId=a].type: missing"},
+		{"triggers with one displayName", "name: x\ntriggers: [{type: cron, displayName: t}, {type: cron, displayName: t}]", "triggers[1]: has the same id as triggers[0]"},
+		{"triggers with one explicit id", "name: x\ntriggers: [{type: cron, id: a}, {type: cron, id: a}]", "triggers[1]: has the same id as triggers[0] (a)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,5 +138,15 @@ func TestServerManagedDropped(t *testing.T) {
 	}
 	if r.Doc["id"] != PipelineID("app", "dev", "deploy") {
 		t.Error("id must be pipegen's")
+	}
+}
+
+func TestDefaultsReplaceNulls(t *testing.T) {
+	r := prepare(t, "name: x\nschema: null\ntriggers: null\nlocked: {ui: false}\n")
+	if r.Doc["schema"] != "1" || r.Doc["triggers"] == nil {
+		t.Errorf("schema %v, triggers %v", r.Doc["schema"], r.Doc["triggers"])
+	}
+	if l := r.Doc["locked"].(map[string]any); l["ui"] != true || len(r.Warnings) != 1 {
+		t.Errorf("lock on must win over the template's locked: %v, warnings %v", l, r.Warnings)
 	}
 }

@@ -229,6 +229,8 @@ func (p *parser) service(n *yaml.Node) *Service {
 	switch {
 	case nameNode == nil:
 		p.errf(n, "missing required key `name` (the Spinnaker application)")
+	case s.Name == "" && nameNode.ShortTag() == "!!str":
+		p.errf(nameNode, "name must not be empty (it is the Spinnaker application)")
 	case s.Name != "" && (!appNameRe.MatchString(s.Name) || len(s.Name) > maxNameLen):
 		p.errf(nameNode, "name %q must be lower-case letters, digits and -, at most %d characters (it is the Spinnaker application)", s.Name, maxNameLen)
 		s.Name = ""
@@ -244,12 +246,19 @@ func (p *parser) service(n *yaml.Node) *Service {
 		p.errf(stacksNode, "stacks must be a mapping of stack name to stack, not a %s", kindName(stacksNode))
 		return s
 	}
+	// Identities (and so ids) ignore case, so two stacks differing only in case would be one.
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(stacksNode.Content); i += 2 {
 		k, v := stacksNode.Content[i], stacksNode.Content[i+1]
 		if !identRe.MatchString(k.Value) {
 			p.errf(k, "stack name %q must be letters, digits, ., _ and -", k.Value)
 			continue
 		}
+		if prev, ok := seen[strings.ToLower(k.Value)]; ok {
+			p.errf(k, "stack %q is stack %q again (line %d): stack names are compared ignoring case", k.Value, prev.Value, prev.Line)
+			continue
+		}
+		seen[strings.ToLower(k.Value)] = k
 		s.Stacks = append(s.Stacks, p.stack(k, v))
 	}
 	return s

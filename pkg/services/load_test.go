@@ -81,6 +81,8 @@ func TestParseErrors(t *testing.T) {
 		{"pipelines not list", "name: a\nstacks:\n  dev:\n    pipelines: deploy\n", "4:16: pipelines must be a list"},
 		{"syntax", "name: a\nstacks: {\n", "a.yaml:2: did not find expected node content"},
 		{"empty", "", "empty service file"},
+		{"empty name", "name: \"\"\nstacks: {}\n", "1:7: name must not be empty"},
+		{"stacks differing in case", "name: a\nstacks:\n  dev: {pipelines: [x]}\n  Dev: {pipelines: [x]}\n", `4:3: stack "Dev" is stack "dev" again (line 3)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,7 +91,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			stats.List, stats.Get, stats.Put, stats.Delete, counted.Location())
 	}
 	if err := res.Err(); err != nil {
-		fmt.Fprintf(f.IOStreams.ErrOut, "%s %v\n", f.IOStreams.ColorScheme().Red("error:"), err)
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s %v\n", f.IOStreams.ErrColorScheme().Red("error:"), err)
 		return cmdutil.ErrSilent
 	}
 	return nil
@@ -111,7 +111,7 @@ func printResult(f *cmdutil.Factory, opts *Options, res *action.ImportResult) {
 	if !quiet {
 		for _, p := range res.Pipelines {
 			for _, w := range p.Warnings {
-				fmt.Fprintf(errOut, "%s %s: %s\n", cs.Yellow("warning:"), p.Template, w)
+				fmt.Fprintf(errOut, "%s %s: %s\n", ios.ErrColorScheme().Yellow("warning:"), p.Template, w)
 			}
 		}
 	}

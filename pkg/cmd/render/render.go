@@ -31,6 +31,9 @@ application, then name. Nothing is read from or written to the store.`,
 		},
 	}
 	opts.Flags.AddRepoFlags(cmd, f)
+	// Shared with diff and sync (SPEC), so one set of flags works for every command; offline
+	// commands check the store settings but never contact the store.
+	opts.Flags.AddStoreFlags(cmd)
 	opts.Flags.AddOutputFlag(cmd, "json", "yaml")
 	return cmd
 }

@@ -75,7 +75,7 @@ func asExit(err error, target **cmdutil.ExitError) bool {
 // storeFiles lists what is in the embedded store, to prove nothing was written.
 func (c *cli) storeFiles() []string {
 	var out []string
-	filepath.Walk(filepath.Join(c.root, ".pipegen"), func(p string, info os.FileInfo, err error) error {
+	filepath.Walk(filepath.Join(c.root, ".pipegen", "front50"), func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
 			out = append(out, p)
 		}

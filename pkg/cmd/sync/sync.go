@@ -4,6 +4,7 @@ package sync
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
@@ -79,23 +80,29 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	prog.Stop()
 	if err != nil {
 		if errors.Is(err, action.ErrConflicts) {
-			fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ColorScheme().Red("error:"), err)
+			fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), err)
 			return cmdutil.ErrSilent
 		}
 		return err
 	}
-	printReport(f, rep)
+	// stdout carries the plan in the chosen format; with json or markdown it must stay exactly
+	// that, so the outcome line goes to stderr.
+	resultOut := ios.Out
+	if opts.Flags.Output != "text" {
+		resultOut = ios.ErrOut
+	}
+	printReport(f, rep, resultOut)
 	opts.Flags.PrintStats(f, p)
 	if err := rep.Err(); err != nil {
-		fmt.Fprintf(ios.ErrOut, "%s %v; run pipegen sync again to converge\n", ios.ColorScheme().Red("error:"), err)
+		fmt.Fprintf(ios.ErrOut, "%s %v; run pipegen sync again to converge\n", ios.ErrColorScheme().Red("error:"), err)
 		return cmdutil.ErrSilent
 	}
 	return nil
 }
 
-func printReport(f *cmdutil.Factory, rep *action.Report) {
+func printReport(f *cmdutil.Factory, rep *action.Report, resultOut io.Writer) {
 	ios := f.IOStreams
-	cs := ios.ColorScheme()
+	cs := ios.ErrColorScheme()
 	verb := map[plan.Action]string{plan.Create: "created", plan.Update: "updated", plan.Adopt: "adopted", plan.Delete: "deleted"}
 	counts := map[plan.Action]int{}
 	for _, o := range rep.Done {
@@ -114,15 +121,15 @@ func printReport(f *cmdutil.Factory, rep *action.Report) {
 		fmt.Fprintf(ios.ErrOut, "%s last-modified.json not updated: %v (Front50 still sees the changes within its refresh interval, about a minute)\n", cs.Red("error:"), rep.BumpErr)
 	}
 	if len(rep.Done) == 0 && len(rep.Failed) == 0 && len(rep.NotStarted) == 0 {
-		fmt.Fprintln(ios.Out, "Nothing to do: the store matches the source.")
+		fmt.Fprintln(resultOut, "Nothing to do: the store matches the source.")
 		return
 	}
-	fmt.Fprintf(ios.Out, "Applied: %d created, %d updated, %d deleted", counts[plan.Create], counts[plan.Update]+counts[plan.Adopt], counts[plan.Delete])
+	fmt.Fprintf(resultOut, "Applied: %d created, %d updated, %d deleted", counts[plan.Create], counts[plan.Update]+counts[plan.Adopt], counts[plan.Delete])
 	if n := len(rep.Failed); n > 0 {
-		fmt.Fprintf(ios.Out, ", %d failed", n)
+		fmt.Fprintf(resultOut, ", %d failed", n)
 	}
 	if n := len(rep.NotStarted); n > 0 {
-		fmt.Fprintf(ios.Out, ", %d not started", n)
+		fmt.Fprintf(resultOut, ", %d not started", n)
 	}
-	fmt.Fprintln(ios.Out, ".")
+	fmt.Fprintln(resultOut, ".")
 }

@@ -40,11 +40,19 @@ All problems are listed; the exit code is 1 if there is any.`,
 				return err
 			}
 			if !f.IOStreams.IsQuiet() {
-				fmt.Fprintf(f.IOStreams.Out, "%d pipelines valid\n", len(b.InScope()))
+				n := len(b.InScope())
+				noun := "pipelines"
+				if n == 1 {
+					noun = "pipeline"
+				}
+				fmt.Fprintf(f.IOStreams.Out, "%d %s valid\n", n, noun)
 			}
 			return nil
 		},
 	}
 	opts.Flags.AddRepoFlags(cmd, f)
+	// Shared with diff and sync (SPEC), so one set of flags works for every command; offline
+	// commands check the store settings but never contact the store.
+	opts.Flags.AddStoreFlags(cmd)
 	return cmd
 }
