@@ -43,7 +43,9 @@ type Marker struct {
 func (m Marker) Source() string { return fmt.Sprintf("%s: %s/%s", m.File, m.Stack, m.Key) }
 
 // MarkerOf reads the ownership marker of a stored document; ok is false for pipelines pipegen
-// does not own (made in the UI or by another tool).
+// does not own: made in the UI or by another tool, or copied in the UI from a managed one. A
+// copy carries the original's marker but gets a new id, and the marker records the id of the
+// pipeline it was written for, so a copy is told apart and never pruned or overwritten.
 func MarkerOf(doc map[string]any) (Marker, bool) {
 	raw, ok := doc[MarkerKey].(map[string]any)
 	if !ok {
@@ -51,11 +53,14 @@ func MarkerOf(doc map[string]any) (Marker, bool) {
 	}
 	str := func(k string) string { s, _ := raw[k].(string); return s }
 	m := Marker{Service: str("service"), Stack: str("stack"), Key: str("key"), File: str("file")}
+	if id, _ := doc[FieldID].(string); str("id") != id {
+		return m, false
+	}
 	return m, m.Service != "" && m.Stack != "" && m.Key != ""
 }
 
-func (m Marker) value() map[string]any {
-	return map[string]any{"service": m.Service, "stack": m.Stack, "key": m.Key, "file": m.File}
+func (m Marker) value(id string) map[string]any {
+	return map[string]any{"id": id, "service": m.Service, "stack": m.Stack, "key": m.Key, "file": m.File}
 }
 
 // Options are the project settings that shape every document.
@@ -125,7 +130,7 @@ func Prepare(v any, app, id string, m Marker, opt Options) Result {
 		delete(doc, f)
 	}
 	doc[FieldID] = id
-	doc[MarkerKey] = m.value()
+	doc[MarkerKey] = m.value(id)
 	// Front50 writes these defaults itself on every API save (and drops nulls); writing them
 	// too means a pipeline saved once through the UI does not show up as changed.
 	if doc["schema"] == nil {

@@ -150,3 +150,21 @@ func TestDefaultsReplaceNulls(t *testing.T) {
 		t.Errorf("lock on must win over the template's locked: %v, warnings %v", l, r.Warnings)
 	}
 }
+
+// A pipeline copied in the UI from a managed one keeps the marker but gets a new id: it is not
+// pipegen's, so it is never pruned, adopted by identity or overwritten.
+func TestMarkerOfCopy(t *testing.T) {
+	r := prepare(t, "name: x\n")
+	if _, ok := MarkerOf(r.Doc); !ok {
+		t.Fatal("the original must be owned")
+	}
+	cp := map[string]any{}
+	for k, v := range r.Doc {
+		cp[k] = v
+	}
+	cp["id"] = "0f5f6c1e-1111-4222-8333-944445555666"
+	cp["name"] = "x (copy)"
+	if _, ok := MarkerOf(cp); ok {
+		t.Error("a UI copy carrying the marker must not count as owned")
+	}
+}

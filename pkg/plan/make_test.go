@@ -15,7 +15,7 @@ func marker(svc, stack, key string) pipeline.Marker {
 func doc(id, app, name string, m *pipeline.Marker, extra map[string]any) map[string]any {
 	d := map[string]any{"id": id, "application": app, "name": name, "schema": "1", "triggers": []any{}}
 	if m != nil {
-		d[pipeline.MarkerKey] = map[string]any{"service": m.Service, "stack": m.Stack, "key": m.Key, "file": m.File}
+		d[pipeline.MarkerKey] = map[string]any{"id": id, "service": m.Service, "stack": m.Stack, "key": m.Key, "file": m.File}
 	}
 	for k, v := range extra {
 		d[k] = v
