@@ -380,7 +380,7 @@ func TestImportTrickyPipelines(t *testing.T) {
 func TestImportSkipsAndRefuses(t *testing.T) {
 	u := newUIStore(t)
 	owned := map[string]any{"id": "11111111-1111-4111-8111-111111111111", "application": "app", "name": "owned",
-		"pipegen": map[string]any{"service": "app", "stack": "prod", "key": "owned", "file": "services/elsewhere.yaml"}}
+		"pipegen": map[string]any{"id": "11111111-1111-4111-8111-111111111111", "service": "app", "stack": "prod", "key": "owned", "file": "services/elsewhere.yaml"}}
 	u.put(owned["id"].(string), owned)
 	u.put("22222222-2222-4222-8222-222222222222", map[string]any{"id": "22222222-2222-4222-8222-222222222222", "application": "app", "name": "ui-made"})
 	u.put("33333333-3333-4333-8333-333333333333", map[string]any{"id": "33333333-3333-4333-8333-333333333333", "application": "app", "name": "UI-MADE"})

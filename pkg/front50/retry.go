@@ -104,6 +104,14 @@ func isRetryable(err error) bool {
 	if errors.As(err, &bre) {
 		return true
 	}
+	// A success whose body breaks off (ListObjectsV2's XML cut mid-way) fails in the SDK's
+	// decoder rather than in our own read; it is the same fault and worth the same retry.
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		if status := httpStatus(err); status >= 200 && status < 300 {
+			return true
+		}
+	}
 	// Credential lookups fail with connection errors (IMDS) that would look
 	// retryable; they do not get better by signing the same request again.
 	if isCredentialsError(err) {
