@@ -107,6 +107,20 @@ func validatePipeline(id string, body []byte) error {
 	if err != nil {
 		return err
 	}
+	return validateDoc(id, doc)
+}
+
+// ValidatePipelineDoc runs the checks of ValidatePipelineObject that concern the content on an
+// already decoded document (JSON-like values, numbers as json.Number), so that offline commands
+// report what a sync would refuse before anything reaches a store. The error says which field.
+func ValidatePipelineDoc(id string, doc map[string]any) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	return validateDoc(id, doc)
+}
+
+func validateDoc(id string, doc map[string]any) error {
 	bodyID, ok := doc["id"].(string)
 	if !ok {
 		return fmt.Errorf(`"id" is %s, want a string`, describe(doc["id"]))

@@ -149,3 +149,28 @@ func TestParseLastModified(t *testing.T) {
 		t.Errorf("lastModifiedBody = %s", got)
 	}
 }
+
+// The offline check and the write-time check agree: a document refused as a body is refused
+// as a decoded document too, with the same reason.
+func TestValidatePipelineDocAgrees(t *testing.T) {
+	for _, body := range []string{
+		`{"id":"a","application":"x","name":"n","index":"3"}`,
+		`{"id":"a","application":"x","name":"n","disabled":"yes"}`,
+		`{"id":"a","application":"x","name":"n","triggers":[{"type":5}]}`,
+		`{"id":"a","application":"x","name":" "}`,
+		`{"id":"a","application":"x","name":"n","lastModified":1}`,
+	} {
+		doc, err := decodeObject([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		we, de := ValidatePipelineObject("a", []byte(body)), ValidatePipelineDoc("a", doc)
+		if we == nil || de == nil || !strings.Contains(we.Error(), de.Error()) {
+			t.Errorf("%s: write-time %v, offline %v", body, we, de)
+		}
+	}
+	ok := map[string]any{"id": "a", "application": "x", "name": "n", "index": json.Number("2")}
+	if err := ValidatePipelineDoc("a", ok); err != nil {
+		t.Errorf("valid document refused: %v", err)
+	}
+}
