@@ -3,6 +3,7 @@
 package action
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pipegen/pipegen/internal/cache"
 	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
@@ -60,9 +62,11 @@ type Pipeline struct {
 	InScope             bool
 	Warnings            []string
 
-	text []byte     // rendered YAML, for mapping problems to lines
-	raw  any        // decoded value before Prepare
-	src  sourceText // the template source, for mapping rendered lines back
+	text []byte // rendered YAML, for mapping problems to lines
+	raw  any    // decoded value before Prepare
+	// The template file, read again only to map a problem back to its line: most builds have
+	// no problem, and reading it for every pipeline cost a file read and a split per pipeline.
+	templatesDir, templateFile string
 }
 
 // Build is the result of rendering a services repo.
@@ -111,6 +115,20 @@ type BuildOptions struct {
 	State *front50.State
 	// Adopt gives a planned pipeline the id of a same-named pipeline pipegen does not own.
 	Adopt bool
+	// NoCache turns off the decoded-render cache (see CacheDir).
+	NoCache bool
+}
+
+// CacheDir is where pipegen keeps what the next run can reuse: decoded renders and store
+// objects (internal/cache). It is inside the repo's .pipegen folder, next to the embedded
+// store, which `pipegen init` lists in .gitignore.
+func CacheDir(cfg *config.Config) string { return filepath.Join(cfg.Root, ".pipegen", "cache") }
+
+func openCache(cfg *config.Config, off bool) *cache.Dir {
+	if off {
+		return nil
+	}
+	return cache.Open(CacheDir(cfg))
 }
 
 // idPlaceholder stands in for pipeline_id(app, name) until every pipeline's name is known:
@@ -126,6 +144,22 @@ func placeholder(app, name string) string {
 // Render renders every pipeline of the repo. Input problems are returned in Build.Problems;
 // the error is for failures to run at all.
 func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, error) {
+	c := openCache(cfg, opt.NoCache)
+	r, err := renderSources(ctx, cfg, opt.Filter, c)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.Save() // best effort: a cache that cannot be written is only slower next time
+	return r.finish(cfg, opt), nil
+}
+
+// rendered is a build halfway: every template rendered and decoded, nothing that depends on
+// the store done yet. Diff renders while the store is being read and finishes once it is.
+type rendered struct{ b *Build }
+
+// renderSources loads the services and renders and decodes every entry, in parallel. None of
+// it looks at the store. Decodings are reused from and saved to the cache (nil: none).
+func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.Dir) (*rendered, error) {
 	b := &Build{Identities: map[pipeline.Marker]bool{}}
 	repo, err := services.Load(ctx, cfg.Root, cfg.Services)
 	if err != nil {
@@ -163,11 +197,12 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 		}
 	}
 
+	decoded := cache.NewDecoded(c)
 	results := make([]*Pipeline, len(jobs))
 	probs := make([][]error, len(jobs))
 	if err := parallel.Do(ctx, len(jobs), runtime.GOMAXPROCS(0), func(i int) {
 		j := jobs[i]
-		results[i], probs[i] = renderOne(cfg, engine, j.svc, j.stack, j.entry, opt.Filter)
+		results[i], probs[i] = renderOne(cfg, engine, decoded, j.svc, j.stack, j.entry, f)
 	}); err != nil {
 		return nil, err
 	}
@@ -178,6 +213,13 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 			b.Pipelines = append(b.Pipelines, results[i])
 		}
 	}
+	return &rendered{b: b}, nil
+}
+
+// finish gives every rendered pipeline its id and turns it into the stored document, using
+// the store's state when opt has one.
+func (r *rendered) finish(cfg *config.Config, opt BuildOptions) *Build {
+	b := r.b
 	b.assignIDs(opt)
 	b.checkNames()
 	b.prepare(cfg, opt)
@@ -188,7 +230,7 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 		}
 		return x.Name < y.Name
 	})
-	return b, nil
+	return b
 }
 
 func flatten(err error) []error {
@@ -208,7 +250,7 @@ func displayPath(root, p string) string {
 	return filepath.ToSlash(p)
 }
 
-func renderOne(cfg *config.Config, engine *render.Engine, svc *services.Service, st *services.Stack, e *services.Entry, f Filter) (*Pipeline, []error) {
+func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded, svc *services.Service, st *services.Stack, e *services.Entry, f Filter) (*Pipeline, []error) {
 	src := services.Source{File: svc.File, Stack: st.Name, Key: e.Key}
 	at := func(msg string) error {
 		return &services.Error{File: svc.File, Line: e.Line, Col: e.Col, Msg: msg}
@@ -234,19 +276,26 @@ func renderOne(cfg *config.Config, engine *render.Engine, svc *services.Service,
 	}
 	p := &Pipeline{
 		Service: svc.Name, Stack: st.Name, Key: e.Key, Template: tmplDisplay, text: text,
-		src: loadSource(cfg.Templates, file),
+		templatesDir: cfg.Templates, templateFile: file,
 	}
 	p.Source = src.String()
 	p.Application = svc.Name
 	p.Marker = pipeline.Marker{Service: svc.Name, Stack: st.Name, Key: e.Key, File: svc.File}
 
-	v, err := yamldoc.Decode(text)
-	if err != nil {
-		var ye *yamldoc.Error
-		if errors.As(err, &ye) {
-			return nil, []error{p.problem(ye.Line, "the rendered YAML is invalid: "+ye.Msg)}
+	// The same text decodes to the same value: parsing YAML is most of a render's CPU, and an
+	// unchanged pipeline renders the same text every run.
+	slot := svc.Name + "/" + st.Name + "/" + e.Key
+	v, hit := decoded.Get(slot, text)
+	if !hit {
+		v, err = yamldoc.Decode(text)
+		if err != nil {
+			var ye *yamldoc.Error
+			if errors.As(err, &ye) {
+				return nil, []error{p.problem(ye.Line, "the rendered YAML is invalid: "+ye.Msg)}
+			}
+			return nil, []error{p.problem(0, err.Error())}
 		}
-		return nil, []error{p.problem(0, err.Error())}
+		decoded.Put(slot, text, v)
 	}
 	p.raw = v
 	if m, ok := v.(map[string]any); ok {
@@ -263,7 +312,7 @@ func (p *Pipeline) problem(renderedLine int, msg string) *Problem {
 	line := 0
 	if renderedLine > 0 {
 		var exact bool
-		line, exact = p.src.mapLine(p.text, renderedLine)
+		line, exact = loadSource(p.templatesDir, p.templateFile).mapLine(p.text, renderedLine)
 		if !exact {
 			msg = fmt.Sprintf("%s (line %d of the rendered output: %s)", msg, renderedLine, strings.TrimSpace(lineOf(p.text, renderedLine)))
 		}
@@ -358,60 +407,97 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 		return "", fmt.Errorf("pipeline_id: %d pipelines are named %q in application %s in the store; Front50 should never hold two", len(found), name, app)
 	}
 
-	var keep []*Pipeline
-	for _, p := range b.Pipelines {
+	// Each pipeline is prepared on its own (lookup only reads), so this runs on every core;
+	// problems and warnings are gathered in order afterwards.
+	type outcome struct {
+		ok       bool
+		problems []error
+	}
+	outcomes := make([]outcome, len(b.Pipelines))
+	prepareOne := func(i int) {
+		p := b.Pipelines[i]
 		var refErr error
-		v := replaceStrings(p.raw, func(s string) string {
-			if !strings.Contains(s, idPlaceholder) {
-				return s
-			}
-			return idPlaceholderRe.ReplaceAllStringFunc(s, func(m string) string {
-				sub := idPlaceholderRe.FindStringSubmatch(m)
-				app, _ := hex.DecodeString(sub[1])
-				name, _ := hex.DecodeString(sub[2])
-				id, err := lookup(string(app), string(name))
-				if err != nil && refErr == nil {
-					refErr = err
-				}
-				return id
-			})
-		})
+		v := p.raw
+		// Only a template that called pipeline_id() has placeholders: a scan of the text is
+		// cheaper than a walk of the tree.
+		if bytes.Contains(p.text, []byte(idPlaceholder)) {
+			v = replaceStrings(p.raw, resolvePlaceholders(lookup, &refErr))
+		}
 		if refErr != nil {
 			if p.InScope {
-				b.Problems = append(b.Problems, p.problem(0, refErr.Error()))
+				outcomes[i].problems = append(outcomes[i].problems, p.problem(0, refErr.Error()))
 			}
-			continue
+			return
 		}
 		res := pipeline.Prepare(v, p.Application, p.ID, p.Marker, pipeline.Options{Lock: cfg.Lock})
 		if len(res.Errors) > 0 {
 			if p.InScope {
 				root, _ := yamldoc.Parse(p.text)
 				for _, e := range res.Errors {
-					b.Problems = append(b.Problems, p.problem(lineOfPath(root, e.Path), e.String()))
+					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, e.Path), e.String()))
 				}
 			}
-			continue
+			return
 		}
 		for _, w := range res.Warnings {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s (rendering %s)", p.Template, w.String(), p.Source))
 		}
+		p.Doc = res.Doc
+		outcomes[i].ok = true
+	}
+	// A background context: prepare has no I/O to interrupt, and Do only stops on ctx.
+	_ = parallel.Do(context.Background(), len(b.Pipelines), runtime.GOMAXPROCS(0), prepareOne)
+
+	var keep []*Pipeline
+	for i, p := range b.Pipelines {
+		b.Problems = append(b.Problems, outcomes[i].problems...)
+		if !outcomes[i].ok {
+			continue
+		}
 		if p.InScope {
 			b.Warnings = append(b.Warnings, p.Warnings...)
 		}
-		p.Doc = res.Doc
 		keep = append(keep, p)
 	}
 	b.Pipelines = keep
 }
 
-// replaceStrings returns v with fn applied to every string value (keys untouched).
+// resolvePlaceholders returns the string function that replaces pipeline_id() placeholders
+// with ids from lookup, recording the first failure in errp.
+func resolvePlaceholders(lookup func(app, name string) (string, error), errp *error) func(string) string {
+	return func(s string) string {
+		if !strings.Contains(s, idPlaceholder) {
+			return s
+		}
+		return idPlaceholderRe.ReplaceAllStringFunc(s, func(m string) string {
+			sub := idPlaceholderRe.FindStringSubmatch(m)
+			app, _ := hex.DecodeString(sub[1])
+			name, _ := hex.DecodeString(sub[2])
+			id, err := lookup(string(app), string(name))
+			if err != nil && *errp == nil {
+				*errp = err
+			}
+			return id
+		})
+	}
+}
+
+// replaceStrings returns v with fn applied to every string value (keys untouched). Maps and
+// lists are changed in place, and only where a string changed: assigning every member back
+// cost a map write per field of every pipeline.
 func replaceStrings(v any, fn func(string) string) any {
 	switch v := v.(type) {
 	case string:
 		return fn(v)
 	case map[string]any:
 		for k, x := range v {
-			v[k] = replaceStrings(x, fn)
+			if s, ok := x.(string); ok {
+				if r := fn(s); r != s {
+					v[k] = r
+				}
+				continue
+			}
+			replaceStrings(x, fn)
 		}
 		return v
 	case []any:

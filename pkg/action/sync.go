@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/pipegen/pipegen/internal/cache"
 	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
@@ -26,6 +28,11 @@ type DiffOptions struct {
 	Prune       bool
 	Adopt       bool
 	Concurrency int
+	// NoCache reads every object from the store and decodes every render afresh.
+	NoCache bool
+	// CacheDir overrides the cache folder (default: CacheDir(cfg)). Apply caches the objects
+	// it writes only when it is set: pass Result.CacheDir.
+	CacheDir string
 }
 
 // Result is what diff computed.
@@ -33,6 +40,8 @@ type Result struct {
 	Build *Build
 	State *front50.State
 	Plan  *plan.Plan // nil when the build has problems
+	// CacheDir is the cache the diff used ("" for none), for SyncOptions.CacheDir.
+	CacheDir string
 }
 
 // Diff loads the store, renders the repo against it and plans.
@@ -41,15 +50,33 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 	if conc <= 0 {
 		conc = DefaultConcurrency
 	}
-	state, err := front50.Load(ctx, store, conc)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", store.Location(), err)
+	// Reading the store is I/O and rendering is CPU: do both at once. Only finishing the build
+	// (ids, pipeline_id lookups, adoption) needs the state.
+	type loaded struct {
+		state *front50.State
+		err   error
 	}
-	b, err := Render(ctx, cfg, BuildOptions{Filter: opt.Filter, State: state, Adopt: opt.Adopt})
-	if err != nil {
-		return nil, err
+	c := opt.cache(cfg)
+	done := make(chan loaded, 1)
+	go func() {
+		st, err := front50.Load(ctx, cachedStore(store, c), conc)
+		done <- loaded{st, err}
+	}()
+	r, renderErr := renderSources(ctx, cfg, opt.Filter, c)
+	l := <-done // a store failure is reported first, as when the two ran one after the other
+	if l.err != nil {
+		return nil, fmt.Errorf("read %s: %w", store.Location(), l.err)
 	}
-	res := &Result{Build: b, State: state}
+	if renderErr != nil {
+		return nil, renderErr
+	}
+	// Everything the cache learns, it has learnt by now: save it while planning.
+	saved := make(chan struct{})
+	go func() { _ = c.Save(); close(saved) }()
+	defer func() { <-saved }()
+	state := l.state
+	b := r.finish(cfg, BuildOptions{Filter: opt.Filter, State: state, Adopt: opt.Adopt})
+	res := &Result{Build: b, State: state, CacheDir: c.Path()}
 	if len(b.Problems) > 0 {
 		return res, nil
 	}
@@ -57,6 +84,7 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 	for _, p := range b.InScope() {
 		desired = append(desired, &p.Desired)
 	}
+	var err error
 	res.Plan, err = plan.Make(desired, state, plan.Options{
 		Prune:      opt.Prune,
 		Adopt:      opt.Adopt,
@@ -66,6 +94,25 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 		},
 	})
 	return res, err
+}
+
+func (o DiffOptions) cache(cfg *config.Config) *cache.Dir {
+	switch {
+	case o.NoCache:
+		return nil
+	case o.CacheDir != "":
+		return cache.Open(o.CacheDir)
+	}
+	return openCache(cfg, false)
+}
+
+// cachedStore puts the object cache in front of a remote store. A file store is read from
+// local disk already; caching it would only copy it.
+func cachedStore(s front50.Store, c *cache.Dir) front50.Store {
+	if c == nil || strings.HasPrefix(s.Location(), "file://") {
+		return s
+	}
+	return cache.WrapStore(s, c)
 }
 
 func identityKeys(ids map[pipeline.Marker]bool) map[pipeline.Marker]bool {
@@ -141,6 +188,12 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 	if p.Counts.Conflict > 0 {
 		return nil, fmt.Errorf("%w: %d pipeline(s) conflict with pipelines pipegen does not own (see the plan; --adopt takes them over, --prune replaces owned ones whose source is gone)", ErrConflicts, p.Counts.Conflict)
 	}
+	if opt.CacheDir != "" && !opt.NoCache {
+		// What is written is cached, so the next diff need not read it back.
+		c := cache.Open(opt.CacheDir)
+		store = cachedStore(store, c)
+		defer func() { _ = c.Save() }()
+	}
 	now := opt.Now
 	if now == nil {
 		now = time.Now
@@ -165,11 +218,14 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	outcomes := make([]*Outcome, len(work))
+	for i, err := range refuseDeletes(ctx, store, work, opt.Filter, conc) {
+		outcomes[i] = &Outcome{Item: work[i], Err: err}
+	}
 	ts := strconv.FormatInt(now().UnixMilli(), 10)
 	// Once ctx is done parallel.Do starts nothing new; an outcome left nil was not started.
 	_ = parallel.Do(ctx, len(work), conc, func(i int) {
-		if ctx.Err() != nil {
-			return // cancelled while this one waited for a slot
+		if ctx.Err() != nil || outcomes[i] != nil {
+			return // cancelled while this one waited for a slot, or a refused delete
 		}
 		outcomes[i] = &Outcome{Item: work[i], Err: applyOne(writeCtx, store, work[i], ts)}
 		if opt.Progress != nil {
@@ -195,6 +251,96 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 		rep.LastModified, rep.BumpErr = front50.BumpLastModified(bumpCtx, store, now())
 	}
 	return rep, nil
+}
+
+// ErrNotOwned is why a planned delete was refused: the object as stored now does not carry
+// pipegen's complete ownership marker for this application, is outside the command's
+// filters, or is a copy of a managed pipeline.
+var ErrNotOwned = errors.New("not owned by pipegen")
+
+// refuseDeletes checks every planned delete once more against the object as it is stored now,
+// whatever the plan says: deleting is the one step that cannot be undone, and a pipeline made
+// in the UI must survive every prune. It returns the refused deletes by index into work.
+func refuseDeletes(ctx context.Context, store front50.Store, work []plan.Item, f Filter, conc int) map[int]error {
+	var dels []int
+	for i, it := range work {
+		if it.Action == plan.Delete {
+			dels = append(dels, i)
+		}
+	}
+	markers := make([]pipeline.Marker, len(dels))
+	errs := make([]error, len(dels))
+	_ = parallel.Do(ctx, len(dels), conc, func(j int) {
+		markers[j], errs[j] = deletable(ctx, store, work[dels[j]], f)
+	})
+	refused := map[int]error{}
+	claims := map[pipeline.Marker][]int{}
+	for j, i := range dels {
+		if ctx.Err() != nil {
+			break // interrupted: the rest is reported as not started
+		}
+		if it := work[i]; errs[j] != nil {
+			refused[i] = fmt.Errorf("delete %s/%s (%s): %w", it.Application, it.Name, it.ID, errs[j])
+			continue
+		}
+		k := plan.IdentityKey(markers[j])
+		claims[k] = append(claims[k], i)
+	}
+	// A copy made in the UI keeps the marker of the pipeline it was copied from under a new
+	// id. When several objects claim one identity, only the one under the id pipegen derives
+	// is its own; the others are left for a human.
+	for k, is := range claims {
+		if len(is) < 2 {
+			continue
+		}
+		derived := pipeline.PipelineID(k.Service, k.Stack, k.Key)
+		for _, i := range is {
+			if it := work[i]; it.ID != derived {
+				refused[i] = fmt.Errorf("delete %s/%s (%s): %w: it carries the ownership marker of %s/%s/%s like %d other pipelines, so it is probably a copy made in the UI; delete it there, or remove its %q key to keep it",
+					it.Application, it.Name, it.ID, ErrNotOwned, k.Service, k.Stack, k.Key, len(is)-1, pipeline.MarkerKey)
+			}
+		}
+	}
+	return refused
+}
+
+// deletable returns the marker of the stored object when pipegen may delete it: unchanged
+// since the plan read it, carrying a complete marker whose service is the object's own
+// application (and whose id, when the marker records one, is the object's), within filter.
+func deletable(ctx context.Context, store front50.Store, it plan.Item, f Filter) (pipeline.Marker, error) {
+	obj, err := store.Get(ctx, it.ID)
+	if err != nil {
+		return pipeline.Marker{}, err
+	}
+	if it.ETag != "" && !sameETag(obj.ETag, it.ETag) {
+		return pipeline.Marker{}, fmt.Errorf("%w: changed since it was read; run pipegen diff again", front50.ErrPrecondition)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(obj.Body, &doc); err != nil {
+		return pipeline.Marker{}, fmt.Errorf("%w: the stored object is not a JSON object: %v", ErrNotOwned, err)
+	}
+	m, ok := pipeline.MarkerOf(doc)
+	if !ok {
+		return m, fmt.Errorf("%w: no complete %q marker (service, stack and key)", ErrNotOwned, pipeline.MarkerKey)
+	}
+	if app, _ := doc[pipeline.FieldApplication].(string); app != m.Service {
+		return m, fmt.Errorf("%w: its marker names service %q but it belongs to application %q", ErrNotOwned, m.Service, app)
+	}
+	if raw, _ := doc[pipeline.MarkerKey].(map[string]any); raw != nil {
+		if id, ok := raw["id"].(string); ok && id != it.ID {
+			return m, fmt.Errorf("%w: its marker was written for pipeline %s (a copy made in the UI?)", ErrNotOwned, id)
+		}
+	}
+	name, _ := doc[pipeline.FieldName].(string)
+	if !f.match(m.Service, m.Stack, m.Key, name) {
+		return m, fmt.Errorf("%w within the filters given: it is %s, outside them", ErrNotOwned, m.Source())
+	}
+	return m, nil
+}
+
+func sameETag(a, b string) bool {
+	norm := func(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }
+	return norm(a) == norm(b)
 }
 
 func applyOne(ctx context.Context, store front50.Store, it plan.Item, ts string) error {
@@ -230,6 +376,9 @@ func StoredBody(doc map[string]any, updateTs string) ([]byte, error) {
 	}
 	obj[pipeline.FieldUpdateTs] = updateTs
 	obj[pipeline.FieldLastModifiedBy] = "pipegen"
+	if b, ok := appendJSON(make([]byte, 0, 8<<10), obj); ok {
+		return b, nil // the same bytes as below, without reflection (encode.go)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // SpEL has < > &; Front50 reads them either way, humans read this way

@@ -1,9 +1,13 @@
 package plan
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 
+	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/diff"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/pipeline"
@@ -40,13 +44,19 @@ func Make(desired []*Desired, state *front50.State, opt Options) (*Plan, error) 
 	for _, d := range desired {
 		planned[d.ID] = true
 	}
-	for _, d := range desired {
-		item, err := planOne(d, state, opt)
-		if err != nil {
-			return nil, err
+	// Comparing is CPU work on each pipeline alone (the state is only read): spread it over
+	// the cores. The first error in desired's order is the one returned.
+	items := make([]Item, len(desired))
+	errs := make([]error, len(desired))
+	_ = parallel.Do(context.Background(), len(desired), runtime.GOMAXPROCS(0), func(i int) {
+		items[i], errs[i] = planOne(desired[i], state, opt)
+	})
+	for i := range desired {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		p.Items = append(p.Items, item)
 	}
+	p.Items = append(p.Items, items...)
 
 	// Owned pipelines whose source is gone.
 	for _, sp := range state.Pipelines {
@@ -141,17 +151,21 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 		return it, nil
 	}
 	it.ETag = cur.ETag
-	changes, err := diff.Compare(Normalize(cur.Doc, d.Doc), d.Doc)
-	if err != nil {
-		return it, fmt.Errorf("diff %s/%s: %w", d.Application, d.Name, err)
+	// Most pipelines of a plan are unchanged. Identical trees are the common case of that and
+	// cost one walk to recognise, where a field-level diff builds two hashed trees.
+	if norm := Normalize(cur.Doc, d.Doc); !identical(norm, d.Doc) {
+		changes, err := diff.Compare(withoutIdentical(norm, d.Doc))
+		if err != nil {
+			return it, fmt.Errorf("diff %s/%s: %w", d.Application, d.Name, err)
+		}
+		it.Changes = changes
 	}
-	it.Changes = changes
 	_, owned := pipeline.MarkerOf(cur.Doc)
 	switch {
 	case !owned:
 		it.Action = Adopt
 		it.Reason = "taken over from the UI (--adopt); its id is kept"
-	case len(changes) == 0:
+	case len(it.Changes) == 0:
 		it.Action = Unchanged
 	default:
 		it.Action = Update
@@ -189,4 +203,64 @@ func Normalize(stored, desired map[string]any) map[string]any {
 		out["triggers"] = []any{}
 	}
 	return out
+}
+
+// withoutIdentical drops the top-level fields that are identical on both sides (in an updated
+// pipeline, usually all but one or two). diff.Compare looks at each top-level field on its own,
+// so it finds the same changes, without building hashed trees of the fields that did not
+// change. cur is Normalize's copy and is changed; desired is copied.
+func withoutIdentical(cur, desired map[string]any) (map[string]any, map[string]any) {
+	des := make(map[string]any, len(desired))
+	for k, v := range desired {
+		if cv, ok := cur[k]; ok && identical(cv, v) {
+			delete(cur, k)
+			continue
+		}
+		des[k] = v
+	}
+	return cur, des
+}
+
+// identical reports whether a and b are the same JSON value with the same Go types, maps
+// having the same keys and lists the same order: stricter than diff.Compare's equality (which
+// also equates null with absent, 1 with 1.0, and stages by refId in any order), so true means
+// Compare would find no change, and false only means Compare must look.
+func identical(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !identical(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !identical(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case json.Number:
+		y, ok := b.(json.Number)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case nil:
+		return b == nil
+	}
+	return false // any other type: let Compare decide
 }

@@ -1,0 +1,360 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pipegen/pipegen/internal/s3server"
+)
+
+// Options configure a benchmark run.
+type Options struct {
+	Pipegen  string // the pipegen binary to measure
+	Services []int  // repo sizes, in services (each service has PipelinesPerService pipelines)
+	// Repeat runs the pipegen scenario this many times, each in a fresh bucket, for repos of
+	// at most RepeatMax pipelines, and reports the median; bigger repos run once.
+	Repeat, RepeatMax int
+	// Baseline lists the repo sizes (services) on which the Python seed baseline runs; Python
+	// is its interpreter and Script bench/seed_sync.py.
+	Baseline       []int
+	Python, Script string
+	Env            []string // extra environment for pipegen, e.g. GOGC=400
+	WorkDir        string   // where repos and server data go; "" for a temporary folder
+	Keep           bool     // keep WorkDir afterwards
+	Log            io.Writer
+}
+
+// Step names, in scenario order. The cache is pipegen's .pipegen/cache in the repo.
+const (
+	StepRenderCold  = "render (cold cache)"
+	StepRenderWarm  = "render (warm cache)"
+	StepFirstSync   = "first sync: all creates (cold cache)"
+	StepDiffCold    = "no-change diff (cold cache)"
+	StepDiffWarm    = "no-change diff (warm cache)"
+	StepSyncNoop    = "no-change sync (warm cache)"
+	StepChangedSync = "sync after a template change: all updates"
+
+	BaseFirstSync   = "seed sync(): all creates"
+	BaseNoChange    = "seed sync(): no change"
+	BaseChangedSync = "seed sync(): template change, all updates"
+)
+
+// Row is one measured step at one repo size.
+type Row struct {
+	Services, Pipelines int
+	Step                string
+	Baseline            bool // the Python seed baseline, not pipegen
+	Runs                int
+	M                   Measurement // the median run
+}
+
+// Report is a whole benchmark run.
+type Report struct {
+	Machine         Machine
+	Pipegen         string // `pipegen version`
+	Env             []string
+	Rows            []Row
+	BaselineSkipped string // why the baseline did not run ("" if it did)
+	Started         time.Time
+	Took            time.Duration
+	LoadBefore      string
+	LoadAfter       string
+}
+
+// Run starts versitygw, runs every scenario and returns the measurements.
+func Run(ctx context.Context, opt Options) (*Report, error) {
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	if opt.Repeat < 1 {
+		opt.Repeat = 1
+	}
+	pipegen, err := filepath.Abs(opt.Pipegen)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Machine: DescribeMachine(), Started: time.Now(), LoadBefore: loadAvg(), Env: opt.Env}
+	if out, err := exec.CommandContext(ctx, pipegen, "version").Output(); err == nil {
+		rep.Pipegen = strings.TrimSpace(string(out))
+	} else {
+		return nil, fmt.Errorf("run %s version: %w", pipegen, err)
+	}
+
+	work := opt.WorkDir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "pipegen-bench-"); err != nil {
+			return nil, err
+		}
+	}
+	if !opt.Keep {
+		defer os.RemoveAll(work)
+	}
+	serverDir := filepath.Join(work, "s3")
+	if err := os.MkdirAll(serverDir, 0o755); err != nil {
+		return nil, err
+	}
+	srv, err := startServer(ctx, serverDir)
+	if err != nil {
+		return nil, fmt.Errorf("start versitygw: %w", err)
+	}
+	defer srv.close()
+	fmt.Fprintf(opt.Log, "versitygw on %s (data in %s)\n", srv.Endpoint, serverDir)
+
+	b := &bencher{opt: opt, pipegen: pipegen, srv: srv, log: &requestLog{path: srv.accessLog}, rep: rep}
+	b.env = append(cleanEnv(srv.Server), opt.Env...)
+	if why := b.baselineUsable(ctx); why != "" && len(opt.Baseline) > 0 {
+		rep.BaselineSkipped = why
+		fmt.Fprintf(opt.Log, "Python baseline skipped: %s\n", why)
+	}
+
+	for _, n := range opt.Services {
+		repo := filepath.Join(work, fmt.Sprintf("repo-%d", n))
+		if err := Generate(repo, n, 1); err != nil {
+			return nil, err
+		}
+		if err := b.pipegenScenario(ctx, repo, n); err != nil {
+			return nil, err
+		}
+		if rep.BaselineSkipped == "" && contains(opt.Baseline, n) {
+			if err := b.baselineScenario(ctx, repo, n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	rep.Took = time.Since(rep.Started)
+	rep.LoadAfter = loadAvg()
+	return rep, nil
+}
+
+func contains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanEnv is the environment every measured program gets: the server's credentials and no
+// AWS configuration files or profiles from the machine, so nothing else is consulted.
+func cleanEnv(srv *s3server.Server) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "PIPEGEN_") || k == "GOGC" || k == "GOMEMLIMIT" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"AWS_ACCESS_KEY_ID="+srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+srv.SecretKey,
+		"AWS_REGION="+s3server.Region, "AWS_CONFIG_FILE="+os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "NO_COLOR=1")
+}
+
+type bencher struct {
+	opt     Options
+	pipegen string
+	srv     *server
+	log     *requestLog
+	env     []string
+	rep     *Report
+	buckets int
+}
+
+func (b *bencher) bucket(ctx context.Context, prefix string, n int) (string, error) {
+	b.buckets++
+	name := fmt.Sprintf("%s-%d-%d", prefix, n, b.buckets)
+	return name, b.srv.CreateBucket(ctx, name)
+}
+
+var (
+	appliedRe = regexp.MustCompile(`Applied: (\d+) created, (\d+) updated, (\d+) deleted`)
+	summaryRe = regexp.MustCompile(`(\d+) to create, (\d+) to update, (\d+) to delete, (\d+) unchanged`)
+)
+
+// pipegenScenario measures every step, Repeat times for small repos, and records medians.
+func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error {
+	p := n * PipelinesPerService()
+	reps := 1
+	if p <= b.opt.RepeatMax {
+		reps = b.opt.Repeat
+	}
+	steps := []string{StepRenderCold, StepRenderWarm, StepFirstSync, StepDiffCold, StepDiffWarm, StepSyncNoop, StepChangedSync}
+	runs := map[string][]Measurement{}
+	cacheDir := filepath.Join(repo, ".pipegen", "cache")
+	for r := 0; r < reps; r++ {
+		bucket, err := b.bucket(ctx, "pipegen", n)
+		if err != nil {
+			return err
+		}
+		storeArgs := []string{"-C", repo, "--store", "s3://" + bucket + "/front50", "--endpoint", b.srv.Endpoint}
+		type stepRun struct {
+			name, check string
+			cold        bool
+			args        []string
+			before      func() error
+			after       func() error
+		}
+		want := strconv.Itoa(p)
+		plan := []stepRun{
+			{name: StepRenderCold, cold: true, args: []string{"render", "-C", repo, "-o", "json"}},
+			{name: StepRenderWarm, args: []string{"render", "-C", repo, "-o", "json"}},
+			{name: StepFirstSync, cold: true, check: "created " + want, args: append([]string{"sync", "-q"}, storeArgs...)},
+			{name: StepDiffCold, cold: true, check: "unchanged " + want, args: append([]string{"diff"}, storeArgs...)},
+			{name: StepDiffWarm, check: "unchanged " + want, args: append([]string{"diff"}, storeArgs...)},
+			{name: StepSyncNoop, check: "nothing", args: append([]string{"sync", "-q"}, storeArgs...)},
+			{name: StepChangedSync, check: "updated " + want, args: append([]string{"sync", "-q"}, storeArgs...),
+				before: func() error { return WriteTemplates(repo, 2) },
+				after:  func() error { return WriteTemplates(repo, 1) }},
+		}
+		for _, s := range plan {
+			if s.cold {
+				if err := os.RemoveAll(cacheDir); err != nil {
+					return err
+				}
+			}
+			if s.before != nil {
+				if err := s.before(); err != nil {
+					return err
+				}
+			}
+			out, m, err := run(ctx, b.log, b.env, repo, b.pipegen, s.args...)
+			if err != nil {
+				return fmt.Errorf("%d services, %s: %w", n, s.name, err)
+			}
+			if err := checkOutput(out, s.check, s.name == StepRenderCold || s.name == StepRenderWarm, p); err != nil {
+				return fmt.Errorf("%d services, %s: %w", n, s.name, err)
+			}
+			if s.after != nil {
+				if err := s.after(); err != nil {
+					return err
+				}
+			}
+			runs[s.name] = append(runs[s.name], m)
+			fmt.Fprintf(b.opt.Log, "  %5d pipelines  %-45s %7.3fs  cpu %6.3fs  %4d MB  %s\n", p, s.name, m.Wall.Seconds(), m.CPU.Seconds(), m.MaxRSS>>20, m.Requests)
+		}
+	}
+	for _, s := range steps {
+		b.rep.Rows = append(b.rep.Rows, Row{Services: n, Pipelines: p, Step: s, Runs: len(runs[s]), M: median(runs[s])})
+	}
+	return nil
+}
+
+// checkOutput makes sure a step did what it is named for, so that a broken build is not
+// measured as a fast one.
+func checkOutput(out []byte, check string, isRender bool, pipelines int) error {
+	if isRender {
+		var docs []json.RawMessage
+		if err := json.Unmarshal(out, &docs); err != nil {
+			return fmt.Errorf("render output is not a JSON array: %w", err)
+		}
+		if len(docs) != pipelines {
+			return fmt.Errorf("rendered %d pipelines, want %d", len(docs), pipelines)
+		}
+		return nil
+	}
+	kind, want, _ := strings.Cut(check, " ")
+	text := string(out)
+	var got string
+	switch kind {
+	case "nothing":
+		if !strings.Contains(text, "Nothing to do") {
+			return fmt.Errorf("a sync with nothing changed did something:\n%s", tail(text, 500))
+		}
+		return nil
+	case "created", "updated":
+		m := appliedRe.FindStringSubmatch(text)
+		if m == nil {
+			return fmt.Errorf("no \"Applied:\" line in the output:\n%s", tail(text, 500))
+		}
+		got = map[string]string{"created": m[1], "updated": m[2]}[kind]
+	case "unchanged":
+		m := summaryRe.FindStringSubmatch(text)
+		if m == nil {
+			return fmt.Errorf("no summary line in the output:\n%s", tail(text, 500))
+		}
+		if m[1] != "0" || m[2] != "0" || m[3] != "0" {
+			return fmt.Errorf("the diff has changes: %s", m[0])
+		}
+		got = m[4]
+	}
+	if got != want {
+		return fmt.Errorf("%s %s pipelines, want %s", kind, got, want)
+	}
+	return nil
+}
+
+// baselineUsable says why the Python baseline cannot run ("" when it can).
+func (b *bencher) baselineUsable(ctx context.Context) string {
+	if b.opt.Python == "" || b.opt.Script == "" {
+		return "no interpreter or script given"
+	}
+	if _, err := os.Stat(b.opt.Script); err != nil {
+		return fmt.Sprintf("%s not found", b.opt.Script)
+	}
+	cmd := exec.CommandContext(ctx, b.opt.Python, "-c", "import jinja2, yaml, boto3, deepdiff")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		msg := strings.TrimSpace(string(out))
+		if i := strings.LastIndex(msg, "\n"); i >= 0 {
+			msg = msg[i+1:]
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Sprintf("%s cannot import jinja2, yaml, boto3 and deepdiff (%s); on Debian: apt-get install python3-jinja2 python3-yaml python3-boto3 python3-deepdiff", b.opt.Python, msg)
+	}
+	return ""
+}
+
+type baselineResult struct {
+	Pipelines int `json:"pipelines"`
+	Changed   int `json:"changed"`
+}
+
+// baselineScenario runs the seed's sync() three times: into an empty bucket, again with
+// nothing changed, and after the same template change pipegen's scenario makes.
+func (b *bencher) baselineScenario(ctx context.Context, repo string, n int) error {
+	p := n * PipelinesPerService()
+	bucket, err := b.bucket(ctx, "seed", n)
+	if err != nil {
+		return err
+	}
+	script, err := filepath.Abs(b.opt.Script)
+	if err != nil {
+		return err
+	}
+	args := []string{script, "--repo", repo, "--bucket", bucket, "--endpoint", b.srv.Endpoint}
+	for _, s := range []struct {
+		name    string
+		changed int
+		rev     int
+	}{{BaseFirstSync, p, 1}, {BaseNoChange, 0, 1}, {BaseChangedSync, p, 2}} {
+		if err := WriteTemplates(repo, s.rev); err != nil {
+			return err
+		}
+		out, m, err := run(ctx, b.log, b.env, repo, b.opt.Python, args...)
+		if err != nil {
+			return fmt.Errorf("%d services, %s: %w", n, s.name, err)
+		}
+		var res baselineResult
+		if err := json.Unmarshal(out, &res); err != nil {
+			return fmt.Errorf("%d services, %s: output %q: %w", n, s.name, tail(string(out), 300), err)
+		}
+		if res.Pipelines != p || res.Changed != s.changed {
+			return fmt.Errorf("%d services, %s: %d pipelines, %d changed; want %d and %d", n, s.name, res.Pipelines, res.Changed, p, s.changed)
+		}
+		b.rep.Rows = append(b.rep.Rows, Row{Services: n, Pipelines: p, Step: s.name, Baseline: true, Runs: 1, M: m})
+		fmt.Fprintf(b.opt.Log, "  %5d pipelines  %-45s %7.3fs  cpu %6.3fs  %4d MB  %s\n", p, s.name, m.Wall.Seconds(), m.CPU.Seconds(), m.MaxRSS>>20, m.Requests)
+	}
+	return WriteTemplates(repo, 1)
+}

@@ -1,0 +1,159 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pipegen/pipegen/pkg/front50"
+)
+
+// Store wraps a front50.Store so that reading an object the listing shows unchanged since it
+// was cached costs no request.
+//
+// An object is served from the cache only when this Store has listed it and the entry matches
+// the listing: same ETag and size, and then either the body's MD5 is the listed ETag (S3's ETag
+// of a plain single-part upload: the body is provably the listed content), or, for entries
+// whose ETag was not the body's MD5 (SSE-KMS objects, other servers), the entry's LastModified
+// is the listed one (to the second: a GET's Last-Modified header has no milliseconds). Anything
+// else is a GET, whose answer is cached. Objects this Store writes are cached when the server's
+// ETag is the MD5 of what was written. Without a listing (a Get before any List, or of an id
+// the listing did not show) every Get goes to the store.
+type Store struct {
+	front50.Store
+	pack *Pack
+
+	mu     sync.RWMutex
+	listed map[string]front50.Info // by lower-case id, from the last List
+}
+
+// WrapStore returns s with the object cache in d in front; with a nil d it returns s.
+func WrapStore(s front50.Store, d *Dir) front50.Store {
+	if d == nil {
+		return s
+	}
+	return &Store{Store: s, pack: d.pack(packName("objects", s.Location()))}
+}
+
+// entryMeta is the validator of an object entry: what the store said about the body cached.
+type entryMeta struct {
+	ETag         string `json:"etag"`
+	LastModified int64  `json:"lastModified,omitempty"` // unix seconds; 0 when unknown (written by us)
+	Size         int64  `json:"size"`
+	// MD5 is set when the ETag was the body's MD5 when cached: the entry is then only ever
+	// valid with a body whose MD5 is the listed ETag, whatever the time says.
+	MD5 bool `json:"md5,omitempty"`
+}
+
+// List lists the store and remembers what it showed.
+func (s *Store) List(ctx context.Context) ([]front50.Info, error) {
+	infos, err := s.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	listed := make(map[string]front50.Info, len(infos))
+	for _, in := range infos {
+		listed[strings.ToLower(in.ID)] = in
+	}
+	s.mu.Lock()
+	s.listed = listed
+	s.mu.Unlock()
+	// Objects gone from the store leave the cache when it is saved.
+	s.pack.Retain(func(id string) bool { _, ok := listed[id]; return ok })
+	return infos, nil
+}
+
+// Get serves a listed object from the cache when the entry is provably the listed version.
+func (s *Store) Get(ctx context.Context, id string) (*front50.Object, error) {
+	s.mu.RLock()
+	in, listed := s.listed[strings.ToLower(id)]
+	s.mu.RUnlock()
+	if listed {
+		if obj, ok := s.cached(id, in); ok {
+			return obj, nil
+		}
+	}
+	obj, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.remember(id, obj.Info, obj.Body)
+	return obj, nil
+}
+
+// cached returns the entry for id when it holds the listed version.
+func (s *Store) cached(id string, in front50.Info) (*front50.Object, bool) {
+	validator, body, ok := s.pack.Get(strings.ToLower(id))
+	if !ok {
+		return nil, false
+	}
+	var meta entryMeta
+	if err := json.Unmarshal(validator, &meta); err != nil {
+		return nil, false
+	}
+	if !sameETag(meta.ETag, in.ETag) || meta.Size != in.Size || int64(len(body)) != in.Size {
+		return nil, false
+	}
+	if meta.MD5 {
+		if !isMD5Of(in.ETag, body) {
+			return nil, false
+		}
+	} else if meta.LastModified == 0 || meta.LastModified != in.LastModified.Unix() {
+		return nil, false
+	}
+	info := in
+	info.ID = strings.ToLower(id)
+	info.ETag = meta.ETag
+	if meta.LastModified != 0 {
+		info.LastModified = time.Unix(meta.LastModified, 0).UTC()
+	}
+	// A copy: the caller owns what Get returns, the pack keeps its own.
+	return &front50.Object{Info: info, Body: bytes.Clone(body)}, true
+}
+
+func (s *Store) remember(id string, in front50.Info, body []byte) {
+	meta := entryMeta{ETag: in.ETag, Size: int64(len(body)), MD5: isMD5Of(in.ETag, body)}
+	if !in.LastModified.IsZero() {
+		meta.LastModified = in.LastModified.Unix()
+	}
+	if meta.LastModified == 0 && !meta.MD5 {
+		return // could never be validated
+	}
+	validator, err := json.Marshal(meta)
+	if err != nil {
+		return
+	}
+	s.pack.Put(strings.ToLower(id), validator, body)
+}
+
+// Put writes through and caches the body when the ETag proves what the server stored.
+func (s *Store) Put(ctx context.Context, id string, body []byte, opt front50.PutOptions) (string, error) {
+	etag, err := s.Store.Put(ctx, id, body, opt)
+	if err != nil {
+		return "", err
+	}
+	if isMD5Of(etag, body) {
+		s.remember(id, front50.Info{ETag: etag}, body)
+	}
+	return etag, nil
+}
+
+// sameETag compares ETags as S3 clients do: quotes and a weak marker do not count.
+func sameETag(a, b string) bool { return bareETag(a) == bareETag(b) }
+
+func bareETag(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }
+
+// isMD5Of reports whether etag is the quoted or bare hex MD5 of body.
+func isMD5Of(etag string, body []byte) bool {
+	e := bareETag(etag)
+	if len(e) != 2*md5.Size {
+		return false
+	}
+	sum := md5.Sum(body)
+	return strings.EqualFold(e, hex.EncodeToString(sum[:]))
+}
