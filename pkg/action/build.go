@@ -387,8 +387,10 @@ func (p *Pipeline) nameLine() int {
 // document (ids, artifacts, checks).
 func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 	byName := map[string]string{}
+	planned := map[string]string{} // id -> name in this repo
 	for _, p := range b.Pipelines {
 		byName[pipeline.NameKey(p.Application, p.Name)] = p.ID
+		planned[p.ID] = p.Name
 	}
 	lookup := func(app, name string) (string, error) {
 		if id, ok := byName[pipeline.NameKey(app, name)]; ok {
@@ -400,6 +402,11 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 		found := opt.State.ByName(app, name)
 		switch len(found) {
 		case 1:
+			// The stored name of a pipeline this repo renames is on its way out: resolving
+			// it would work once and break on the next run.
+			if newName, ok := planned[found[0].ID]; ok {
+				return "", fmt.Errorf("pipeline_id: %q is the old name of pipeline %s, which this repo renames to %q; use the new name", name, found[0].ID, newName)
+			}
 			return found[0].ID, nil
 		case 0:
 			return "", fmt.Errorf("pipeline_id: no pipeline named %q in application %s, neither in this repo nor in %s", name, app, "the store")
@@ -439,6 +446,16 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 			}
 			return
 		}
+		// What Front50 could not deserialize, sync would refuse at write time; say it now, at
+		// the template line, so validate and a pull request's diff catch it first.
+		if err := front50.ValidatePipelineDoc(p.ID, res.Doc); err != nil {
+			if p.InScope {
+				root, _ := yamldoc.Parse(p.text)
+				msg := err.Error()
+				outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, fieldOf(msg)), "Front50 could not read this pipeline: "+msg))
+			}
+			return
+		}
 		for _, w := range res.Warnings {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s (rendering %s)", p.Template, w.String(), p.Source))
 		}
@@ -460,6 +477,18 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 		keep = append(keep, p)
 	}
 	b.Pipelines = keep
+}
+
+// fieldOf extracts the document path a front50 validation message starts with: `"index" is …`
+// gives index, `triggers[0].type is …` gives triggers[0].type.
+func fieldOf(msg string) string {
+	if strings.HasPrefix(msg, `"`) {
+		if end := strings.Index(msg[1:], `"`); end >= 0 {
+			return msg[1 : end+1]
+		}
+	}
+	field, _, _ := strings.Cut(msg, " ")
+	return field
 }
 
 // resolvePlaceholders returns the string function that replaces pipeline_id() placeholders

@@ -350,7 +350,17 @@ func applyOne(ctx context.Context, store front50.Store, it plan.Item, ts string)
 		}
 		return nil
 	}
-	body, err := StoredBody(it.Desired, ts)
+	doc := it.Desired
+	if len(it.Keep) > 0 {
+		doc = make(map[string]any, len(it.Desired)+len(it.Keep))
+		for k, v := range it.Desired {
+			doc[k] = v
+		}
+		for k, v := range it.Keep {
+			doc[k] = v
+		}
+	}
+	body, err := StoredBody(doc, ts)
 	if err != nil {
 		return err
 	}

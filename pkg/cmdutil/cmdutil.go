@@ -65,6 +65,7 @@ type Flags struct {
 	Services, Stacks, Pipelines              []string
 	Output                                   string
 	NoColor, Verbose, Quiet                  bool
+	NoCache                                  bool
 }
 
 // AddRepoFlags adds the flags that locate and filter the services repo.
@@ -77,6 +78,7 @@ func (f *Flags) AddRepoFlags(cmd *cobra.Command, fac *Factory) {
 	_ = cmd.RegisterFlagCompletionFunc("service", f.completeNames(fac, func(n names) []string { return n.services }))
 	_ = cmd.RegisterFlagCompletionFunc("stack", f.completeNames(fac, func(n names) []string { return n.stacks }))
 	_ = cmd.RegisterFlagCompletionFunc("pipeline", cobra.NoFileCompletions)
+	fl.BoolVar(&f.NoCache, "no-cache", false, "ignore .pipegen/cache: decode every render and read every object from the store")
 }
 
 // AddBaseFlags adds the flags every repo command has, without the filters: -C, --config and

@@ -37,6 +37,7 @@ func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptio
 	}
 	counted, stats := front50.Counted(store)
 	opt.Filter = f.Filter()
+	opt.NoCache = f.NoCache
 	res, err := action.Diff(ctx, cfg, counted, opt)
 	if err != nil {
 		return nil, err

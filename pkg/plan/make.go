@@ -121,20 +121,32 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 			continue
 		}
 		m, owned := pipeline.MarkerOf(other.Doc)
+		otherName, _ := other.Doc["name"].(string)
+		inScope := opt.InScope == nil || opt.InScope(m, otherName)
 		switch {
-		case owned && opt.Identities[IdentityKey(m)]:
-			// Still in source under its own identity, so it is renamed by its own sync (the
-			// build step rejects two pipelines with one name in the source).
+		case owned && opt.Identities[IdentityKey(m)] && inScope:
+			// Still in source under its own identity and synced in this same run, so it is
+			// renamed here too (the build step rejects two pipelines with one name).
 			continue
-		case owned && opt.Prune:
+		case owned && opt.Identities[IdentityKey(m)]:
+			it.Action = Conflict
+			it.Reason = fmt.Sprintf("pipeline %q (id %s) from %s still has this name in the store; it is renamed when its own source is synced, which these filters leave out: include it", otherName, other.ID, m.Source())
+			return it, nil
+		case owned && opt.Prune && inScope:
 			continue // its source is gone and it is deleted in this same run
 		case owned:
 			it.Action = Conflict
-			it.Reason = fmt.Sprintf("pipeline %s (id %s) from %s has this name; its source is gone, so sync --prune replaces it", d.Name, other.ID, m.Source())
+			it.Reason = fmt.Sprintf("pipeline %q (id %s) from %s has this name; its source is gone, so sync --prune replaces it (with filters that include it)", otherName, other.ID, m.Source())
+			return it, nil
+		case opt.Adopt:
+			// Adopting keeps the existing id, but this source already manages a pipeline
+			// under another id, and pipegen never deletes what it does not own.
+			it.Action = Conflict
+			it.Reason = fmt.Sprintf("a pipeline named %q (id %s) exists in %s and was not made by pipegen; --adopt cannot take it over because %s already manages pipeline %s: rename or delete the other one in the UI", otherName, other.ID, d.Application, d.Source, d.ID)
 			return it, nil
 		default:
 			it.Action = Conflict
-			it.Reason = fmt.Sprintf("a pipeline named %q (id %s) exists in %s and was not made by pipegen; sync --adopt takes it over and keeps its id", other.Doc["name"], other.ID, d.Application)
+			it.Reason = fmt.Sprintf("a pipeline named %q (id %s) exists in %s and was not made by pipegen; sync --adopt takes it over and keeps its id", otherName, other.ID, d.Application)
 			return it, nil
 		}
 	}
@@ -151,6 +163,7 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 		return it, nil
 	}
 	it.ETag = cur.ETag
+	it.Keep = keep(cur.Doc, d.Doc)
 	// Most pipelines of a plan are unchanged. Identical trees are the common case of that and
 	// cost one walk to recognise, where a field-level diff builds two hashed trees.
 	if norm := Normalize(cur.Doc, d.Doc); !identical(norm, d.Doc) {
@@ -171,6 +184,24 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 		it.Action = Update
 	}
 	return it, nil
+}
+
+// keep picks the server-managed fields of a stored pipeline that a rewrite carries over.
+func keep(stored, desired map[string]any) map[string]any {
+	var k map[string]any
+	add := func(f string) {
+		if v, ok := stored[f]; ok && v != nil {
+			if k == nil {
+				k = map[string]any{}
+			}
+			k[f] = v
+		}
+	}
+	if _, ok := desired[pipeline.FieldIndex]; !ok {
+		add(pipeline.FieldIndex)
+	}
+	add(pipeline.FieldCreateTs)
+	return k
 }
 
 func isBroken(state *front50.State, id string) error {

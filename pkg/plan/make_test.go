@@ -31,10 +31,11 @@ func TestMake(t *testing.T) {
 	mDev := marker("a", "dev", "deploy")
 	mGone := marker("a", "old", "deploy")
 	mOther := marker("b", "old", "deploy")
+	pProd := marker("a", "prod", "deploy")
 	desired := func(id, name string, m pipeline.Marker, extra map[string]any) *Desired {
 		return &Desired{ID: id, Application: "a", Name: name, Source: m.Source(), Marker: m, Doc: doc(id, "a", name, &m, extra)}
 	}
-	ids := map[pipeline.Marker]bool{IdentityKey(mDev): true, IdentityKey(marker("a", "new", "deploy")): true}
+	ids := map[pipeline.Marker]bool{IdentityKey(mDev): true, IdentityKey(marker("a", "new", "deploy")): true, IdentityKey(pProd): true}
 
 	tests := []struct {
 		name    string
@@ -120,6 +121,32 @@ func TestMake(t *testing.T) {
 			counts:  Counts{Create: 1, Delete: 1},
 		},
 		{
+			// Stack renamed old -> new, but `sync --prune --stack new` does not reach the old
+			// one: deleting it is out of scope, so creating the new one would make two.
+			name:    "renamed key: the old one outside the filters is a conflict, even with prune",
+			desired: []*Desired{desired("p2", "deploy", marker("a", "new", "deploy"), nil)},
+			stored:  []map[string]any{doc("old", "a", "deploy", &mGone, nil)},
+			opt:     Options{Prune: true, InScope: func(m pipeline.Marker, _ string) bool { return m.Stack == "new" }},
+			want:    map[string]Action{"p2": Conflict},
+			counts:  Counts{Conflict: 1},
+		},
+		{
+			// dev takes prod's old name while prod (renamed in source) is filtered out.
+			name:    "name still held by an owned pipeline synced outside the filters",
+			desired: []*Desired{desired("p1", "deploy-y", mDev, nil)},
+			stored:  []map[string]any{doc("pp", "a", "deploy-y", &pProd, nil)},
+			opt:     Options{InScope: func(m pipeline.Marker, _ string) bool { return m.Stack == "dev" }},
+			want:    map[string]Action{"p1": Conflict},
+			counts:  Counts{Conflict: 1},
+		},
+		{
+			name:    "same, with the other one in scope: it is renamed in this run",
+			desired: []*Desired{desired("p1", "deploy-y", mDev, nil)},
+			stored:  []map[string]any{doc("pp", "a", "deploy-y", &pProd, nil)},
+			want:    map[string]Action{"p1": Create},
+			counts:  Counts{Create: 1},
+		},
+		{
 			name:    "adopt: same id, not owned",
 			desired: []*Desired{desired("ui", "deploy-dev", mDev, nil)},
 			stored:  []map[string]any{doc("ui", "a", "deploy-dev", nil, nil)},
@@ -163,5 +190,26 @@ func TestMake(t *testing.T) {
 				t.Errorf("counts %+v, want %+v", p.Counts, tt.counts)
 			}
 		})
+	}
+}
+
+// index (the order users set in Deck) and createTs never show as changes, so an update must
+// carry them over rather than drop them.
+func TestUpdateKeepsServerFields(t *testing.T) {
+	m := marker("a", "dev", "deploy")
+	cur := doc("p1", "a", "x", &m, map[string]any{"index": 4, "createTs": "1", "stages": []any{}})
+	want := doc("p1", "a", "x", &m, map[string]any{"stages": []any{map[string]any{"refId": "a", "type": "wait"}}})
+	p, err := Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := p.Items[0]
+	if it.Action != Update || it.Keep["index"] != 4 || it.Keep["createTs"] != "1" {
+		t.Fatalf("%s, keep %v", it.Action, it.Keep)
+	}
+	want["index"] = 1 // the template sets it: the template wins
+	p, _ = Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
+	if _, kept := p.Items[0].Keep["index"]; kept {
+		t.Errorf("index kept although the template sets it: %v", p.Items[0].Keep)
 	}
 }

@@ -31,6 +31,10 @@ type Item struct {
 	Desired map[string]any `json:"-"`
 	// ETag of the stored object the plan was made from, for a conditional write ("" = absent).
 	ETag string `json:"-"`
+	// Keep holds server-managed fields of the stored object that an update carries over
+	// (`index`, the order users set in Deck, unless the template sets it; `createTs`): they
+	// never show in a diff, so a rewrite must not silently drop them either.
+	Keep map[string]any `json:"-"`
 }
 
 // Counts is the summary line of a plan.

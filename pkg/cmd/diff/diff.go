@@ -9,9 +9,10 @@ import (
 
 // Options are the command's inputs.
 type Options struct {
-	Flags    cmdutil.Flags
-	ExitCode bool
-	Prune    bool
+	Flags       cmdutil.Flags
+	ExitCode    bool
+	Prune       bool
+	Concurrency int
 }
 
 // NewCmd builds the command.
@@ -33,7 +34,10 @@ With --exit-code the exit status says whether there are changes: 0 none, 2 chang
   pipegen diff -o json | jq .summary`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := opts.Flags.MakePlan(cmd.Context(), f, action.DiffOptions{Prune: opts.Prune})
+			if opts.Concurrency < 1 {
+				return cmdutil.UsageErrorf("--concurrency must be at least 1")
+			}
+			p, err := opts.Flags.MakePlan(cmd.Context(), f, action.DiffOptions{Prune: opts.Prune, Concurrency: opts.Concurrency})
 			if err != nil {
 				return err
 			}
@@ -52,5 +56,6 @@ With --exit-code the exit status says whether there are changes: 0 none, 2 chang
 	opts.Flags.AddOutputFlag(cmd, cmdutil.PlanFormats...)
 	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
 	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "show the deletions sync --prune would make")
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", action.DefaultConcurrency, "store requests in flight at once")
 	return cmd
 }

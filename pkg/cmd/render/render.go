@@ -46,7 +46,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter()})
+	b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache})
 	if err != nil {
 		return err
 	}

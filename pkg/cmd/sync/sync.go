@@ -59,7 +59,8 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.UsageErrorf("--concurrency must be at least 1")
 	}
 	ctx := cmd.Context()
-	dopt := action.DiffOptions{Prune: opts.Prune, Adopt: opts.Adopt, Concurrency: opts.Concurrency}
+	dopt := action.DiffOptions{Prune: opts.Prune, Adopt: opts.Adopt, Concurrency: opts.Concurrency,
+		Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache}
 	p, err := opts.Flags.MakePlan(ctx, f, dopt)
 	if err != nil {
 		return err
@@ -74,6 +75,9 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		opts.Flags.PrintStats(f, p)
 		return nil
 	}
+	// Apply re-checks deletes against the same filters, and caches what it writes in the
+	// cache the diff used, so the next diff needs no GETs.
+	dopt.CacheDir = p.CacheDir
 	todo := p.Plan.Counts.Create + p.Plan.Counts.Update + p.Plan.Counts.Delete
 	prog := ios.StartProgress("syncing", todo)
 	rep, err := action.Apply(ctx, p.Store, p.Plan, action.SyncOptions{DiffOptions: dopt, Progress: func() { prog.Add(1) }})
