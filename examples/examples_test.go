@@ -6,6 +6,7 @@ package examples
 import (
 	"bufio"
 	"context"
+	"github.com/pipegen/pipegen/internal/cmdtest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -61,7 +62,7 @@ func commandLines(t *testing.T, file string) []commandLine {
 					}
 				}
 			}
-			words := shellWords(rest)
+			words := cmdtest.ShellWords(rest)
 			if len(words) < 2 || words[0] != "pipegen" {
 				continue
 			}
@@ -72,44 +73,6 @@ func commandLines(t *testing.T, file string) []commandLine {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// shellWords splits the start of a shell command into words: quotes group, and the command
-// ends at a pipe, redirection, list operator or comment.
-func shellWords(s string) []string {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	flush := func() {
-		if inWord {
-			words = append(words, cur.String())
-			cur.Reset()
-			inWord = false
-		}
-	}
-	for _, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
-			flush()
-		case strings.ContainsRune("|>;&<", r), r == '#' && !inWord:
-			flush()
-			return words
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	flush()
-	return words
 }
 
 // workspace is a copy of the worked example and an empty file store, like a CI checkout.

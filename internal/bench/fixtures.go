@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"github.com/pipegen/pipegen/pkg/render"
 	"path/filepath"
 )
 
@@ -33,4 +34,24 @@ func TemplateNames() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// SampleEngine writes the synthetic templates into dir and opens a render engine on them, for
+// the micro-benchmarks and tests that need realistic pipelines without a whole repo.
+func SampleEngine(dir string) (*render.Engine, error) {
+	if err := WritePongo2Templates(dir); err != nil {
+		return nil, err
+	}
+	return render.New(dir, "templates")
+}
+
+// SampleDeploy is one synthetic deploy pipeline as its template renders it (YAML, about 7 KB):
+// service 2's prod stack.
+func SampleDeploy(dir string) ([]byte, error) {
+	e, err := SampleEngine(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	return e.Render("deploy", SampleVars(2, "prod"), nil)
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/pipegen/pipegen/internal/bench"
-	"github.com/pipegen/pipegen/pkg/render"
 	"github.com/pipegen/pipegen/pkg/yamldoc"
 )
 
@@ -120,16 +119,7 @@ func hasMap(v any) bool {
 }
 
 func renderedValue(b *testing.B) any {
-	dir := b.TempDir()
-	if err := bench.WritePongo2Templates(dir); err != nil {
-		b.Fatal(err)
-	}
-	e, err := render.New(dir, "templates")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	text, err := e.Render("deploy", bench.SampleVars(2, "prod"), nil)
+	text, err := bench.SampleDeploy(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}

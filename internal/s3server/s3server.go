@@ -76,9 +76,25 @@ func FindBinary() (string, error) {
 	return p, nil
 }
 
+// Options are versitygw settings beyond the defaults the tests use.
+type Options struct {
+	// KeepAlive keeps connections open between requests, as S3 does; without it versitygw
+	// closes each connection after one request (the benchmark measures with it on).
+	KeepAlive bool
+	// AccessLog, when set, is a file versitygw writes one line per request to, naming its S3
+	// operation (the benchmark counts requests from it; the interleaved stdout lines cannot
+	// be counted exactly under concurrency).
+	AccessLog string
+}
+
 // Start runs versitygw with its data under dir (which must exist) on a free
 // loopback port and waits until it answers its health check.
 func Start(ctx context.Context, dir string) (*Server, error) {
+	return StartWith(ctx, dir, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, dir string, opt Options) (*Server, error) {
 	bin, err := FindBinary()
 	if err != nil {
 		return nil, err
@@ -98,7 +114,7 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 	// can take it in between: try again on another port if start-up fails.
 	var lastErr error
 	for try := 0; try < 3; try++ {
-		srv, err := startOnce(ctx, bin, abs, root, versions, try)
+		srv, err := startOnce(ctx, bin, abs, root, versions, try, opt)
 		if err == nil {
 			return srv, nil
 		}
@@ -110,7 +126,7 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 	return nil, lastErr
 }
 
-func startOnce(ctx context.Context, bin, dir, root, versions string, try int) (*Server, error) {
+func startOnce(ctx context.Context, bin, dir, root, versions string, try int, opt Options) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -127,8 +143,14 @@ func startOnce(ctx context.Context, bin, dir, root, versions string, try int) (*
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--port", addr, "--health", "/health",
-		"posix", "--versioning-dir", versions, root)
+	args := []string{"--port", addr, "--health", "/health"}
+	if opt.KeepAlive {
+		args = append(args, "--keep-alive")
+	}
+	if opt.AccessLog != "" {
+		args = append(args, "--quiet", "--access-log", opt.AccessLog)
+	}
+	cmd := exec.Command(bin, append(args, "posix", "--versioning-dir", versions, root)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+srv.AccessKey, "ROOT_SECRET_KEY="+srv.SecretKey)
 	cmd.Stdout = logf
 	cmd.Stderr = logf

@@ -5,23 +5,13 @@ import (
 
 	"github.com/pipegen/pipegen/internal/bench"
 	"github.com/pipegen/pipegen/pkg/pipeline"
-	"github.com/pipegen/pipegen/pkg/render"
 	"github.com/pipegen/pipegen/pkg/yamldoc"
 )
 
 // BenchmarkPrepare is id assignment and checks of one rendered pipeline (the synthetic deploy
 // pipeline: 5 expected artifacts, 10 stages, artifact references by name).
 func BenchmarkPrepare(b *testing.B) {
-	dir := b.TempDir()
-	if err := bench.WritePongo2Templates(dir); err != nil {
-		b.Fatal(err)
-	}
-	e, err := render.New(dir, "templates")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	text, err := e.Render("deploy", bench.SampleVars(2, "prod"), nil)
+	text, err := bench.SampleDeploy(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/pipegen/pipegen/internal/bench"
 	"github.com/pipegen/pipegen/pkg/diff"
 	"github.com/pipegen/pipegen/pkg/pipeline"
-	"github.com/pipegen/pipegen/pkg/render"
 	"github.com/pipegen/pipegen/pkg/yamldoc"
 )
 
@@ -174,11 +173,7 @@ func editRandom(r *rand.Rand, v any) {
 // a stored copy of each, by id, as a sync would have left them.
 func syntheticDocs(t *testing.T) ([]*Desired, map[string]map[string]any) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := bench.WritePongo2Templates(dir); err != nil {
-		t.Fatal(err)
-	}
-	e, err := render.New(dir, "templates")
+	e, err := bench.SampleEngine(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,23 +6,13 @@ import (
 	"testing"
 
 	"github.com/pipegen/pipegen/internal/bench"
-	"github.com/pipegen/pipegen/pkg/render"
 	"github.com/pipegen/pipegen/pkg/yamldoc"
 )
 
 // renderedPipeline is one synthetic deploy pipeline as a template renders it (YAML, ~7 KB).
 func renderedPipeline(b *testing.B) []byte {
 	b.Helper()
-	dir := b.TempDir()
-	if err := bench.WritePongo2Templates(dir); err != nil {
-		b.Fatal(err)
-	}
-	e, err := render.New(dir, "templates")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	text, err := e.Render("deploy", bench.SampleVars(2, "prod"), nil)
+	text, err := bench.SampleDeploy(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/pipegen/pipegen/internal/cmdtest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,49 +93,6 @@ func allCommands() []*cobra.Command {
 	return out
 }
 
-// shellWords splits a command line into words the way a shell would for the simple lines of
-// docs and examples: quotes grouped, and the line ends at a comment, pipe, redirection or list
-// operator.
-func shellWords(line string) []string {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	flush := func() {
-		if inWord {
-			words = append(words, cur.String())
-			cur.Reset()
-			inWord = false
-		}
-	}
-	for _, r := range line {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote = r
-			inWord = true
-		case r == ' ' || r == '\t':
-			flush()
-		case strings.ContainsRune("#|>;&<)", r) && !inWord:
-			flush()
-			return words
-		case strings.ContainsRune("|>;&<", r):
-			flush()
-			return words
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	flush()
-	return words
-}
-
 // checkCommandLine reports whether args (without "pipegen") name a command and flags that
 // exist, with acceptable arguments, without running anything.
 func checkCommandLine(args []string) error {
@@ -166,7 +124,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 			}
 			for _, line := range strings.Split(c.Example, "\n") {
 				for _, part := range strings.Split(line, "&&") {
-					words := shellWords(strings.TrimSpace(part))
+					words := cmdtest.ShellWords(strings.TrimSpace(part))
 					if len(words) == 0 || words[0] != "pipegen" {
 						continue
 					}
@@ -198,7 +156,7 @@ func TestREADMECommandLines(t *testing.T) {
 		if !inCode || !prompt.MatchString(line) {
 			continue
 		}
-		words := shellWords(strings.TrimPrefix(line, "$ "))
+		words := cmdtest.ShellWords(strings.TrimPrefix(line, "$ "))
 		n++
 		if err := checkCommandLine(words[1:]); err != nil {
 			t.Errorf("README: %q: %v", line, err)

@@ -1,14 +1,12 @@
 package root
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pipegen/pipegen/pkg/cmdutil"
-	"github.com/pipegen/pipegen/pkg/iostreams"
 )
 
 // cli runs pipegen in-process against a repo folder, like a user in a shell would.
@@ -43,25 +41,10 @@ func (c *cli) write(name, body string) {
 	}
 }
 
+// run runs pipegen with neither stdout nor stderr a terminal (runTTY, cli_test.go).
 func (c *cli) run(args ...string) result {
 	c.t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	f := &cmdutil.Factory{
-		IOStreams: ios,
-		Getenv:    func(k string) string { return c.env[k] },
-		Getwd:     func() (string, error) { return c.root, nil },
-		OpenStore: cmdutil.OpenStore,
-	}
-	cmd := NewCmd(f)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(context.Background())
-	if err != nil {
-		var ee *cmdutil.ExitError
-		if !asExit(err, &ee) || ee.Err != nil {
-			errOut.WriteString("error: " + err.Error() + "\n")
-		}
-	}
-	return result{code: cmdutil.ExitCode(err), out: out.String(), errOut: errOut.String()}
+	return c.runTTY(false, false, args...)
 }
 
 func asExit(err error, target **cmdutil.ExitError) bool {
