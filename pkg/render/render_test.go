@@ -118,11 +118,11 @@ func TestNumbers(t *testing.T) {
 		{"integral json.Number", "{{ n }}", "3"},
 		{"negative", "{{ neg }}", "-7"},
 		{"float shortest", "{{ f }}", "1.5"},
-		{"integral float", "{{ whole }}", "3"},
+		{"integral float", "{{ whole }}", "3.0"},
 		{"fractional json.Number", "{{ nf }}", "1.25"},
-		{"exponent json.Number", "{{ exp }}", "1000"},
+		{"exponent json.Number", "{{ exp }}", "1000.0"},
 		{"beyond int64", "{{ big }}", "12345678901234567890"},
-		{"tiny float", "{{ tiny }}", "1e-7"},
+		{"tiny float", "{{ tiny }}", "1e-07"},
 		{"huge float", "{{ huge }}", "1e+21"},
 		{"nested", "{{ m.replicas }} {{ list.0 }} {{ list.1 }}", "4 1 2.5"},
 		{"int arithmetic", "{{ i * 2 }} {{ n * 2 }} {{ n + 1 }} {{ n - 5 }} {{ n|add:1 }} {{ 7 / 2 }}", "6 6 4 -2 4 3"},
@@ -276,7 +276,7 @@ func TestToJSON(t *testing.T) {
 		{"{{ empty|tojson }} {{ none|tojson }}", "{} []"},
 		{"{{ s|tojson }}", `"x\ny"`},
 		{"{{ n|tojson }}", "42"},
-		{"{{ nested|tojson }}", `[[{"k": 1}]]`},
+		{"{{ nested|tojson }}", `[[{"k": 1.0}]]`}, // json.dumps and Jinja2 print a float 1.0 this way
 		{"{{ missing|default:\"d\"|tojson }}", `"d"`},
 	}
 	files := map[string]string{}
@@ -611,6 +611,22 @@ func TestConcurrentFirstCompiles(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// Floats print as Jinja2 prints Python floats (str()), checked against Python's own output.
+func TestFormatFloatLikePython(t *testing.T) {
+	for _, tt := range []struct {
+		f    float64
+		want string
+	}{
+		{3, "3.0"}, {-0.5, "-0.5"}, {1.5, "1.5"}, {0.1, "0.1"}, {0.0001, "0.0001"}, {0.00001, "1e-05"},
+		{1e-7, "1e-07"}, {1.5e-7, "1.5e-07"}, {1234567890123456, "1234567890123456.0"}, {1e16, "1e+16"},
+		{1e21, "1e+21"}, {123456789.125, "123456789.125"}, {0, "0.0"}, {2.5e300, "2.5e+300"},
+	} {
+		if got := formatFloat(tt.f); got != tt.want {
+			t.Errorf("formatFloat(%v) = %q, want %q", tt.f, got, tt.want)
+		}
 	}
 }
 

@@ -19,9 +19,10 @@ type number float64
 
 func (n number) String() string { return formatFloat(float64(n)) }
 
-// formatFloat writes f the way JSON encoders and YAML parsers agree on: the shortest decimal
-// that reads back as f, integral values without a fraction ("3"), exponents only for very large
-// or very small magnitudes.
+// formatFloat writes f as Jinja2 prints a Python float (str(f)), so templates render the same
+// text the seed's tool did: the shortest digits that read back as f, a fraction always
+// ("3.0", which YAML reads back as a float, as PyYAML did), and the exponent form, with at
+// least two exponent digits, below 1e-4 and from 1e16 on.
 func formatFloat(f float64) string {
 	switch {
 	case math.IsNaN(f):
@@ -31,18 +32,14 @@ func formatFloat(f float64) string {
 	case math.IsInf(f, -1):
 		return "-.inf"
 	}
-	abs := math.Abs(f)
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		// Go writes e-07; YAML and JSON readers accept it, but e-7 is what JSON encoders print.
-		if i := strings.Index(s, "e-0"); i >= 0 {
-			s = s[:i+2] + s[i+3:]
-		} else if i := strings.Index(s, "e+0"); i >= 0 {
-			s = s[:i+2] + s[i+3:]
-		}
-		return s
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-4 || abs >= 1e16) {
+		return strconv.FormatFloat(f, 'e', -1, 64) // Go writes e-07 and e+21, as Python does
 	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
 }
 
 // list and dict keep their reflect kinds (Slice, Map), so pongo2 iterates, indexes and looks up
