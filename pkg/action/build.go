@@ -451,8 +451,10 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 		if err := front50.ValidatePipelineDoc(p.ID, res.Doc); err != nil {
 			if p.InScope {
 				root, _ := yamldoc.Parse(p.text)
-				msg := err.Error()
-				outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, fieldOf(msg)), "Front50 could not read this pipeline: "+msg))
+				for _, e := range flatten(err) {
+					msg := e.Error()
+					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, fieldOf(msg)), "Front50 could not read this pipeline: "+msg))
+				}
 			}
 			return
 		}

@@ -203,6 +203,12 @@ func Import(ctx context.Context, cfg *config.Config, store front50.Store, opt Im
 			skip("already managed by pipegen from %s", m.Source())
 			continue
 		}
+		if v, has := sp.Doc[pipeline.MarkerKey]; has {
+			if _, isMap := v.(map[string]any); !isMap {
+				skip("has its own field %q, which pipegen's ownership marker would overwrite; rename that field first", pipeline.MarkerKey)
+				continue
+			}
+		}
 		if id, _ := sp.Doc[pipeline.FieldID].(string); id != sp.ID {
 			skip("its id field %q differs from its folder %q; Front50 reloads it on every refresh: save it once in the UI, then import again", id, sp.ID)
 			continue

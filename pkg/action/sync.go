@@ -186,7 +186,7 @@ var ErrConflicts = errors.New("conflicts: nothing written")
 // writes already started are allowed to finish, so every outcome is known and reported.
 func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptions) (*Report, error) {
 	if p.Counts.Conflict > 0 {
-		return nil, fmt.Errorf("%w: %d pipeline(s) conflict with pipelines pipegen does not own (see the plan; --adopt takes them over, --prune replaces owned ones whose source is gone)", ErrConflicts, p.Counts.Conflict)
+		return nil, fmt.Errorf("%w: %d pipeline(s) would share a name with another pipeline in their application; the plan says why for each", ErrConflicts, p.Counts.Conflict)
 	}
 	if opt.CacheDir != "" && !opt.NoCache {
 		// What is written is cached, so the next diff need not read it back.
@@ -222,16 +222,34 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 		outcomes[i] = &Outcome{Item: work[i], Err: err}
 	}
 	ts := strconv.FormatInt(now().UnixMilli(), 10)
-	// Once ctx is done parallel.Do starts nothing new; an outcome left nil was not started.
-	_ = parallel.Do(ctx, len(work), conc, func(i int) {
-		if ctx.Err() != nil || outcomes[i] != nil {
-			return // cancelled while this one waited for a slot, or a refused delete
+	run := func(phase func(plan.Item) bool) {
+		// Once ctx is done parallel.Do starts nothing new; an outcome left nil was not started.
+		_ = parallel.Do(ctx, len(work), conc, func(i int) {
+			if !phase(work[i]) || ctx.Err() != nil || outcomes[i] != nil {
+				return // another phase, cancelled while waiting for a slot, or already decided
+			}
+			outcomes[i] = &Outcome{Item: work[i], Err: applyOne(writeCtx, store, work[i], ts)}
+			if opt.Progress != nil {
+				opt.Progress()
+			}
+		})
+	}
+	// Deletes first: a plan may create a pipeline under the name of one it deletes (a renamed
+	// key with --prune). Should such a delete fail, the write that needs its name must not
+	// happen, or the application would hold two pipelines with one name.
+	run(func(it plan.Item) bool { return it.Action == plan.Delete })
+	held := map[string]plan.Item{}
+	for i, it := range work {
+		if it.Action == plan.Delete && (outcomes[i] == nil || outcomes[i].Err != nil) {
+			held[pipeline.NameKey(it.Application, it.Name)] = it
 		}
-		outcomes[i] = &Outcome{Item: work[i], Err: applyOne(writeCtx, store, work[i], ts)}
-		if opt.Progress != nil {
-			opt.Progress()
+	}
+	for i, it := range work {
+		if other, ok := held[pipeline.NameKey(it.Application, it.Name)]; ok && it.Action != plan.Delete && outcomes[i] == nil {
+			outcomes[i] = &Outcome{Item: it, Err: fmt.Errorf("write %s/%s (%s): not written: pipeline %s, which this sync was to delete, still holds the name", it.Application, it.Name, it.ID, other.ID)}
 		}
-	})
+	}
+	run(func(it plan.Item) bool { return it.Action != plan.Delete })
 	rep.Interrupted = ctx.Err() != nil
 
 	for i, o := range outcomes {

@@ -78,7 +78,7 @@ func (f *Flags) AddRepoFlags(cmd *cobra.Command, fac *Factory) {
 	_ = cmd.RegisterFlagCompletionFunc("service", f.completeNames(fac, func(n names) []string { return n.services }))
 	_ = cmd.RegisterFlagCompletionFunc("stack", f.completeNames(fac, func(n names) []string { return n.stacks }))
 	_ = cmd.RegisterFlagCompletionFunc("pipeline", cobra.NoFileCompletions)
-	fl.BoolVar(&f.NoCache, "no-cache", false, "ignore .pipegen/cache: decode every render and read every object from the store")
+	fl.BoolVar(&f.NoCache, "no-cache", false, "ignore .pipegen/cache: decode every render afresh (diff and sync also read every object from the store)")
 }
 
 // AddBaseFlags adds the flags every repo command has, without the filters: -C, --config and

@@ -140,28 +140,33 @@ func validateDoc(id string, doc map[string]any) error {
 	if _, ok := doc["lastModified"]; ok {
 		return errors.New(`"lastModified" is Front50's internal field and must not be written`)
 	}
+	// The typed fields are independent: report every one that is wrong (joined), so a template
+	// author fixes them in one round.
+	var errs []error
+	triggersOK := true
 	for _, f := range typedFields {
 		v, ok := doc[f.name]
 		if !ok || v == nil {
 			continue
 		}
 		if err := checkKind(v, f.kind); err != nil {
-			return fmt.Errorf("%q %v", f.name, err)
+			errs = append(errs, fmt.Errorf("%q %v", f.name, err))
+			triggersOK = triggersOK && f.name != "triggers"
 		}
 	}
-	if trig, ok := doc["triggers"].([]any); ok {
+	if trig, ok := doc["triggers"].([]any); ok && triggersOK {
 		for i, t := range trig {
 			m := t.(map[string]any) // checkKind made sure
 			for _, f := range []string{"type", "pipeline"} {
 				if v, ok := m[f]; ok && v != nil {
 					if _, ok := v.(string); !ok {
-						return fmt.Errorf("triggers[%d].%s is %s, want a string", i, f, describe(v))
+						errs = append(errs, fmt.Errorf("triggers[%d].%s is %s, want a string", i, f, describe(v)))
 					}
 				}
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // decodeObject decodes exactly one JSON object, numbers kept as json.Number.

@@ -32,7 +32,7 @@ func PlanText(w io.Writer, p *plan.Plan, cs *iostreams.ColorScheme, verbose bool
 			lines = []string{"  " + fullName(it) + "  " + cs.Gray("("+sourceText(it)+")  unchanged")}
 		case plan.Orphan:
 			block = false
-			lines = []string{"  " + cs.Bold(fullName(it)) + "  " + cs.Yellow("not in source, kept") + " " +
+			lines = []string{"  " + cs.Bold(fullName(it)) + "  " + cs.Gray("("+sourceText(it)+")") + "  " + cs.Yellow("not in source, kept") + " " +
 				cs.Gray(strings.TrimPrefix(OrphanHint, "not in source, kept "))}
 		default:
 			var err error

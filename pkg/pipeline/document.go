@@ -56,6 +56,11 @@ func MarkerOf(doc map[string]any) (Marker, bool) {
 	if id, _ := doc[FieldID].(string); str("id") != id {
 		return m, false
 	}
+	// A service writes only its own application's pipelines, so a marker naming another
+	// service was copied (or forged) into this application and is not pipegen's.
+	if app, _ := doc[FieldApplication].(string); app != m.Service {
+		return m, false
+	}
 	return m, m.Service != "" && m.Stack != "" && m.Key != ""
 }
 
@@ -128,6 +133,9 @@ func Prepare(v any, app, id string, m Marker, opt Options) Result {
 
 	for _, f := range ServerManaged {
 		delete(doc, f)
+	}
+	if _, ok := doc[MarkerKey]; ok {
+		r.Errors = append(r.Errors, Problem{Path: MarkerKey, Msg: "is reserved for pipegen's ownership marker; rename this field"})
 	}
 	doc[FieldID] = id
 	doc[MarkerKey] = m.value(id)

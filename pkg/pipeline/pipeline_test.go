@@ -109,6 +109,7 @@ func TestPrepareErrors(t *testing.T) {
 		{"dup refId", "name: x\nstages: [{refId: a, type: t}, {refId: a, type: t}]", `stages[1]: refId "a" is also used by stages[0]`},
 		{"cycle", "name: x\nstages: [{refId: a, type: t, requisiteStageRefIds: [b]}, {refId: b, type: t, requisiteStageRefIds: [a]}]", "cycle: a → b → a"},
 		{"no type", "name: x\nstages: [{refId: a}]", "stages[refId=a].type: missing"},
+		{"reserved marker field", "name: x\npipegen: mine\n", "pipegen: is reserved for pipegen's ownership marker"},
 		{"triggers with one displayName", "name: x\ntriggers: [{type: cron, displayName: t}, {type: cron, displayName: t}]", "triggers[1]: has the same id as triggers[0]"},
 		{"triggers with one explicit id", "name: x\ntriggers: [{type: cron, id: a}, {type: cron, id: a}]", "triggers[1]: has the same id as triggers[0] (a)"},
 	}

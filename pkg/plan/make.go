@@ -114,6 +114,12 @@ func Make(desired []*Desired, state *front50.State, opt Options) (*Plan, error) 
 
 func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 	it := Item{ID: d.ID, Application: d.Application, Name: d.Name, Source: d.Source, Desired: d.Doc}
+	// Adopting takes over another pipeline's id; a source that already manages a stored
+	// pipeline keeps that one, so --adopt cannot help it.
+	managed := false
+	if cur, ok := state.ByID[d.ID]; ok {
+		_, managed = pipeline.MarkerOf(cur.Doc)
+	}
 
 	// Another stored pipeline with this name: Front50 must never hold two.
 	for _, other := range state.ByName(d.Application, d.Name) {
@@ -138,7 +144,7 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 			it.Action = Conflict
 			it.Reason = fmt.Sprintf("pipeline %q (id %s) from %s has this name; its source is gone, so sync --prune replaces it (with filters that include it)", otherName, other.ID, m.Source())
 			return it, nil
-		case opt.Adopt:
+		case opt.Adopt || managed:
 			// Adopting keeps the existing id, but this source already manages a pipeline
 			// under another id, and pipegen never deletes what it does not own.
 			it.Action = Conflict

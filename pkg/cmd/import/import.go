@@ -184,7 +184,13 @@ func printResult(f *cmdutil.Factory, opts *Options, res *action.ImportResult) {
 				next += " " + fl.name + " " + fl.val
 			}
 		}
-		fmt.Fprintf(out, "Next: %s   # shows no changes; commit the new files\n", next)
+		// Skipped pipelines (a duplicate name, say) still stand in the store and may show in
+		// that diff; only the imported ones are sure to be clean.
+		comment := "shows no changes; commit the new files"
+		if len(res.Skipped) > 0 {
+			comment = "the imported pipelines show no changes; the skipped ones above may; commit the new files"
+		}
+		fmt.Fprintf(out, "Next: %s   # %s\n", next, comment)
 	}
 }
 

@@ -108,6 +108,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"templates/deploy.yml:3:", `Front50 could not read this pipeline: "index" is a string, want an integer`}},
 		{"trigger field Front50 cannot read", map[string]string{"templates/deploy.yml": "name: x\ntriggers:\n  - type: 5\n"},
 			[]string{"templates/deploy.yml:3:", "triggers[0].type is a number, want a string"}},
+		{"every field Front50 cannot read, at once", map[string]string{"templates/deploy.yml": "name: x\nindex: \"3\"\nkeepWaitingPipelines: \"yes\"\ntriggers:\n  - type: 5\n"},
+			[]string{`templates/deploy.yml:2: Front50 could not read this pipeline: "index"`, `templates/deploy.yml:3: Front50 could not read this pipeline: "keepWaitingPipelines"`, "templates/deploy.yml:5: Front50 could not read this pipeline: triggers[0].type", "3 problems found"}},
 		{"bad config", map[string]string{"pipegen.yaml": "store: gs://bucket\n"},
 			[]string{`unknown scheme`}},
 		{"invalid utf-8", map[string]string{"services/app.yaml": "name: app\nteam: \xff\nstacks: {}\n"},
@@ -165,5 +167,19 @@ func TestDiffExitCode(t *testing.T) {
 	}
 	if r := c.run("diff", "-o", "yaml"); r.code != 1 || !strings.Contains(r.errOut, "unknown output format") {
 		t.Fatalf("bad -o: exit %d %s", r.code, r.errOut)
+	}
+}
+
+// sync --dry-run answers "would sync succeed?": a plan with conflicts exits 1, like sync.
+func TestDryRunConflictExits1(t *testing.T) {
+	c := newCLI(t, map[string]string{"services/app.yaml": okService, "templates/deploy.yml": okTemplate})
+	ui := `{"id":"0f5f6c1e-1111-4222-8333-944445555666","application":"app","name":"DEPLOY-DEV","schema":"1","triggers":[],"stages":[]}`
+	c.write(".pipegen/front50/pipelines/0f5f6c1e-1111-4222-8333-944445555666/pipeline-metadata.json", ui)
+	r := c.run("sync", "--dry-run")
+	if r.code != 1 || !strings.Contains(r.errOut, "sync would refuse: 1 conflict(s)") || !strings.Contains(r.out, "1 conflict") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.errOut)
+	}
+	if r := c.run("sync", "--dry-run", "--adopt"); r.code != 0 {
+		t.Fatalf("with --adopt the dry run must pass: exit %d\n%s", r.code, r.errOut)
 	}
 }

@@ -73,6 +73,11 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	}
 	if opts.DryRun {
 		opts.Flags.PrintStats(f, p)
+		// A dry run answers "would sync succeed?": with conflicts it would not.
+		if n := p.Plan.Counts.Conflict; n > 0 {
+			fmt.Fprintf(ios.ErrOut, "%s sync would refuse: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
+			return cmdutil.ErrSilent
+		}
 		return nil
 	}
 	// Apply re-checks deletes against the same filters, and caches what it writes in the
