@@ -360,6 +360,11 @@ func (w *walker) branches(c *wctx, fr *frame, n *node) {
 			w.expr(c, fr, b.args, false)
 		}
 		bf := newFrame(fr)
+		if b.tag != "else" {
+			for _, name := range guardedNames(b.args) {
+				bf.bind(name, false)
+			}
+		}
 		w.walkNodes(c, bf, b.body)
 		sets = append(sets, bf.names)
 	}
@@ -378,6 +383,27 @@ func (w *walker) branches(c *wctx, fr *frame, n *node) {
 			fr.names[name] = b
 		}
 	}
+}
+
+// guardedNames returns the names a condition tests as `name|default:…`: inside the branch it
+// guards, such a name is defined (a true `x|default:""` means x is set and truthy), which is the
+// idiom for optional variables: {% if suffix|default:"" %}-{{ suffix }}{% endif %}. With `not`
+// or `or` in the condition the branch can run without the name, so nothing is guarded.
+func guardedNames(toks []token) []string {
+	var names []string
+	for i, t := range toks {
+		if t.is(tkKeyword, "not") || t.is(tkKeyword, "or") {
+			return nil
+		}
+		if t.kind != tkIdent || i+2 >= len(toks) || !toks[i+1].is(tkSymbol, "|") || !toks[i+2].is(tkIdent, "default") {
+			continue
+		}
+		if i > 0 && toks[i-1].is(tkSymbol, ".") {
+			continue // an attribute, not a root name
+		}
+		names = append(names, t.val)
+	}
+	return names
 }
 
 func (w *walker) forTag(c *wctx, fr *frame, n *node) {
@@ -1177,7 +1203,7 @@ func (w *walker) isTest(c *wctx, toks []token) {
 	}
 	switch test {
 	case "defined", "undefined":
-		w.errorf(c.f, t.line, t.col, `"is %s%s" is Jinja; pongo2 has no tests: use x|default:"…" for an optional value, or {%% if x %%} on a variable that is always defined`, neg, test)
+		w.errorf(c.f, t.line, t.col, `"is %s%s" is Jinja; pongo2 has no tests: write {%% if x|default:"" %%}…{%% endif %%} (x counts as defined inside), or x|default:"…" for an optional value`, neg, test)
 	case "none":
 		w.errorf(c.f, t.line, t.col, `"is %snone" is Jinja; pongo2 writes {%% if not x %%} / {%% if x %%}`, neg)
 	case "divisibleby":
