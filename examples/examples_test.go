@@ -85,9 +85,7 @@ type workspace struct {
 func newWorkspace(t *testing.T) *workspace {
 	t.Helper()
 	w := &workspace{t: t, root: t.TempDir()}
-	for _, name := range []string{"pipegen.yaml", "services", "templates"} {
-		copyTree(t, filepath.Join("..", name), filepath.Join(w.root, name))
-	}
+	cmdtest.CopyExample(t, "..", w.root)
 	// What the CI configurations set: the store and region from variables or secrets.
 	w.env = map[string]string{
 		"PIPEGEN_STORE":     "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "front50")),
@@ -95,28 +93,6 @@ func newWorkspace(t *testing.T) *workspace {
 		"NO_COLOR":          "1",
 	}
 	return w
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // run executes pipegen in-process in the workspace and returns the exit code and output.

@@ -47,32 +47,8 @@ func exampleRepo(t *testing.T) *cli {
 	t.Helper()
 	c := newCLI(t, nil)
 	src, _ := filepath.Abs("../../..")
-	for _, name := range []string{"pipegen.yaml", "services", "templates"} {
-		copyTree(t, filepath.Join(src, name), filepath.Join(c.root, name))
-	}
+	cmdtest.CopyExample(t, src, c.root)
 	return c
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // allCommands is every command of the tree, the root and cobra's own included.
