@@ -96,7 +96,7 @@ func (s *Store) cached(id string, in front50.Info) (*front50.Object, bool) {
 	if err := json.Unmarshal(validator, &meta); err != nil {
 		return nil, false
 	}
-	if !sameETag(meta.ETag, in.ETag) || meta.Size != in.Size || int64(len(body)) != in.Size {
+	if !front50.SameETag(meta.ETag, in.ETag) || meta.Size != in.Size || int64(len(body)) != in.Size {
 		return nil, false
 	}
 	if meta.MD5 {
@@ -143,14 +143,9 @@ func (s *Store) Put(ctx context.Context, id string, body []byte, opt front50.Put
 	return etag, nil
 }
 
-// sameETag compares ETags as S3 clients do: quotes and a weak marker do not count.
-func sameETag(a, b string) bool { return bareETag(a) == bareETag(b) }
-
-func bareETag(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }
-
 // isMD5Of reports whether etag is the quoted or bare hex MD5 of body.
 func isMD5Of(etag string, body []byte) bool {
-	e := bareETag(etag)
+	e := front50.BareETag(etag)
 	if len(e) != 2*md5.Size {
 		return false
 	}

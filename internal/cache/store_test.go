@@ -247,7 +247,7 @@ func TestStoreHitIsByteIdenticalToGET(t *testing.T) {
 		t.Fatal("not a hit")
 	}
 	direct, _ := m.Get(context.Background(), "x")
-	if string(hit.Body) != string(direct.Body) || !sameETag(hit.ETag, direct.ETag) || hit.Size != direct.Size || hit.ID != direct.ID {
+	if string(hit.Body) != string(direct.Body) || !front50.SameETag(hit.ETag, direct.ETag) || hit.Size != direct.Size || hit.ID != direct.ID {
 		t.Fatalf("hit %+v differs from GET %+v", hit, direct)
 	}
 	hit.Body[0] = 'X' // the caller owns it

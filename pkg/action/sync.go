@@ -330,7 +330,7 @@ func deletable(ctx context.Context, store front50.Store, it plan.Item, f Filter)
 	if err != nil {
 		return pipeline.Marker{}, err
 	}
-	if it.ETag != "" && !sameETag(obj.ETag, it.ETag) {
+	if it.ETag != "" && !front50.SameETag(obj.ETag, it.ETag) {
 		return pipeline.Marker{}, fmt.Errorf("%w: changed since it was read; run pipegen diff again", front50.ErrPrecondition)
 	}
 	var doc map[string]any
@@ -354,11 +354,6 @@ func deletable(ctx context.Context, store front50.Store, it plan.Item, f Filter)
 		return m, fmt.Errorf("%w within the filters given: it is %s, outside them", ErrNotOwned, m.Source())
 	}
 	return m, nil
-}
-
-func sameETag(a, b string) bool {
-	norm := func(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }
-	return norm(a) == norm(b)
 }
 
 func applyOne(ctx context.Context, store front50.Store, it plan.Item, ts string) error {

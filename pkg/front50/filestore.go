@@ -170,7 +170,7 @@ func (s *fileStore) Put(ctx context.Context, id string, body []byte, opt PutOpti
 			return "", fmt.Errorf("put %s: %w: it already exists", path, ErrPrecondition)
 		case opt.IfMatch != "" && !exists:
 			return "", fmt.Errorf("put %s: %w: it no longer exists", path, ErrPrecondition)
-		case opt.IfMatch != "" && !etagEqual(cur.ETag, opt.IfMatch):
+		case opt.IfMatch != "" && !SameETag(cur.ETag, opt.IfMatch):
 			return "", fmt.Errorf("put %s: %w: ETag is %s, expected %s", path, ErrPrecondition, cur.ETag, opt.IfMatch)
 		}
 	}
@@ -207,7 +207,7 @@ func (s *fileStore) Delete(ctx context.Context, id string, ifMatch string) error
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", path, err)
 	}
-	if ifMatch != "" && !etagEqual(cur.ETag, ifMatch) {
+	if ifMatch != "" && !SameETag(cur.ETag, ifMatch) {
 		return fmt.Errorf("delete %s: %w: ETag is %s, expected %s", path, ErrPrecondition, cur.ETag, ifMatch)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -327,7 +327,7 @@ func (s *s3Store) Delete(ctx context.Context, id string, ifMatch string) error {
 	if err != nil {
 		return s.wrap("delete", key, err)
 	}
-	if !etagEqual(etag, ifMatch) {
+	if !SameETag(etag, ifMatch) {
 		return s.wrap("delete", key, fmt.Errorf("%w: ETag is %s, expected %s", ErrPrecondition, etag, ifMatch))
 	}
 	cond := ifMatch
@@ -393,11 +393,6 @@ func (s *s3Store) SetLastModified(ctx context.Context, ms int64) error {
 		return s.wrap("put", key, err)
 	}
 	return nil
-}
-
-func etagEqual(a, b string) bool {
-	norm := func(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }
-	return norm(a) == norm(b)
 }
 
 func isNotFound(err error) bool {

@@ -134,3 +134,9 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		return nil, fmt.Errorf("unknown store URL %q: accepted schemes are s3://BUCKET[/ROOT] and file://DIR", cfg.URL)
 	}
 }
+
+// SameETag compares ETags as S3 clients do: surrounding quotes and a weak marker do not count.
+func SameETag(a, b string) bool { return BareETag(a) == BareETag(b) }
+
+// BareETag is an ETag without quotes or weak marker: for a plain S3 upload, the body's hex MD5.
+func BareETag(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }

@@ -139,14 +139,7 @@ func Prepare(v any, app, id string, m Marker, opt Options) Result {
 	}
 	doc[FieldID] = id
 	doc[MarkerKey] = m.value(id)
-	// Front50 writes these defaults itself on every API save (and drops nulls); writing them
-	// too means a pipeline saved once through the UI does not show up as changed.
-	if doc["schema"] == nil {
-		doc["schema"] = "1"
-	}
-	if doc["triggers"] == nil {
-		doc["triggers"] = []any{}
-	}
+	ApplyDefaults(doc)
 	if opt.Lock {
 		// With lock on, the lock is pipegen's: a template's own `locked` would silently undo
 		// the project setting.
@@ -161,6 +154,19 @@ func Prepare(v any, app, id string, m Marker, opt Options) Result {
 	resolveArtifactRefs(doc, arts, &r)
 	validateStages(doc, &r)
 	return r
+}
+
+// ApplyDefaults fills in what Front50 writes itself on every API save when it is missing or
+// null (Front50 drops nulls): `schema` "1" and empty `triggers`. pipegen writes them too, and
+// fills them into stored objects before comparing, so neither a UI save nor an old object
+// ever shows them as a change.
+func ApplyDefaults(doc map[string]any) {
+	if doc["schema"] == nil {
+		doc["schema"] = "1"
+	}
+	if doc["triggers"] == nil {
+		doc["triggers"] = []any{}
+	}
 }
 
 // LockBlock is the `locked` value of a managed pipeline: the UI shows the description and

@@ -233,12 +233,7 @@ func Normalize(stored, desired map[string]any) map[string]any {
 	if _, ok := desired[pipeline.FieldIndex]; !ok {
 		delete(out, pipeline.FieldIndex)
 	}
-	if _, ok := out["schema"]; !ok {
-		out["schema"] = "1"
-	}
-	if out["triggers"] == nil {
-		out["triggers"] = []any{}
-	}
+	pipeline.ApplyDefaults(out)
 	return out
 }
 

@@ -65,6 +65,14 @@ func TestMake(t *testing.T) {
 			counts: Counts{Unchanged: 1},
 		},
 		{
+			// Prepare and Normalize share pipeline.ApplyDefaults: a null is filled like a gap.
+			name:    "null schema and triggers in the store are Front50's defaults",
+			desired: []*Desired{desired("p1", "deploy-dev", mDev, nil)},
+			stored:  []map[string]any{doc("p1", "a", "deploy-dev", &mDev, map[string]any{"schema": nil, "triggers": nil})},
+			want:    map[string]Action{"p1": Unchanged},
+			counts:  Counts{Unchanged: 1},
+		},
+		{
 			name:    "index counts when the template sets it",
 			desired: []*Desired{desired("p1", "deploy-dev", mDev, map[string]any{"index": 1})},
 			stored:  []map[string]any{doc("p1", "a", "deploy-dev", &mDev, map[string]any{"index": 3})},
