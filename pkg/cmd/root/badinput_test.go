@@ -113,14 +113,7 @@ func TestBadInputMore(t *testing.T) {
 			}
 			for _, args := range runs {
 				r := c.run(args...)
-				if r.code != 1 {
-					t.Errorf("%v: exit %d, want 1\nstderr: %.400s", args, r.code, r.errOut)
-				}
-				for _, w := range tt.want {
-					if !strings.Contains(r.errOut, w) {
-						t.Errorf("%v: stderr does not name %q:\n%.600s", args, w, r.errOut)
-					}
-				}
+				expectError(t, args, r, tt.want)
 				if len(r.errOut) > 64<<10 {
 					t.Errorf("%v: %d bytes of error output", args, len(r.errOut))
 				}
@@ -181,14 +174,7 @@ func TestBadStore(t *testing.T) {
 			for _, args := range [][]string{{"diff"}, {"sync"}, {"sync", "-v"}, {"sync", "--prune", "-o", "json"}} {
 				args = append(args, "--store", tt.store, "--endpoint", srv.Endpoint)
 				r := c.run(args...)
-				if r.code != 1 {
-					t.Errorf("%v: exit %d, want 1\n%s", args, r.code, r.errOut)
-				}
-				for _, w := range tt.want {
-					if !strings.Contains(r.errOut, w) {
-						t.Errorf("%v: stderr does not say %q:\n%s", args, w, r.errOut)
-					}
-				}
+				expectError(t, args, r, tt.want)
 				for _, secret := range []string{tt.secret, srv.SecretKey} {
 					if strings.Contains(r.out+r.errOut, secret) {
 						t.Errorf("%v: a secret key was printed:\n%s%s", args, r.out, r.errOut)

@@ -123,15 +123,7 @@ func TestBadInput(t *testing.T) {
 			}
 			c := newCLI(t, files)
 			for _, args := range [][]string{{"validate"}, {"render"}, {"sync"}} {
-				r := c.run(args...)
-				if r.code != 1 {
-					t.Errorf("%v: exit %d, want 1\nstderr: %s", args, r.code, r.errOut)
-				}
-				for _, w := range tt.want {
-					if !strings.Contains(r.errOut, w) {
-						t.Errorf("%v: stderr does not name %q:\n%s", args, w, r.errOut)
-					}
-				}
+				expectError(t, args, c.run(args...), tt.want)
 			}
 			if files := c.storeFiles(); len(files) > 0 {
 				t.Errorf("bad input wrote to the store: %v", files)
@@ -181,5 +173,18 @@ func TestDryRunConflictExits1(t *testing.T) {
 	}
 	if r := c.run("sync", "--dry-run", "--adopt"); r.code != 0 {
 		t.Fatalf("with --adopt the dry run must pass: exit %d\n%s", r.code, r.errOut)
+	}
+}
+
+// expectError checks that a run failed with exit 1 and said each of want on stderr.
+func expectError(t *testing.T, args []string, r result, want []string) {
+	t.Helper()
+	if r.code != 1 {
+		t.Errorf("%v: exit %d, want 1\nstderr: %.600s", args, r.code, r.errOut)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.errOut, w) {
+			t.Errorf("%v: stderr does not say %q:\n%.600s", args, w, r.errOut)
+		}
 	}
 }
