@@ -12,7 +12,7 @@ VERSITYGW_VERSION := v1.8.0
 VERSITYGW         := $(GOPATH)/pipegen-tools/versitygw-$(VERSITYGW_VERSION)/versitygw
 STATICCHECK_VERSION := 2025.1.1
 
-.PHONY: all build test test-short demo lint bench fuzz clean FORCE
+.PHONY: all build test test-deps test-short demo lint bench fuzz clean FORCE
 all: build
 
 build: $(PIPEGEN)
@@ -24,8 +24,22 @@ $(VERSITYGW):
 
 # Every test, S3 ones included: each test package that needs S3 starts versitygw itself on a
 # free loopback port and stops it afterwards. PIPEGEN_REQUIRE_S3 turns "skip" into "fail".
-test: $(VERSITYGW)
-	PIPEGEN_VERSITYGW=$(VERSITYGW) PIPEGEN_REQUIRE_S3=1 $(GO) test -race -count=1 ./...
+test: $(VERSITYGW) test-deps
+	PIPEGEN_VERSITYGW=$(VERSITYGW) PIPEGEN_REQUIRE_S3=1 PIPEGEN_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+
+# The references tests compare with, from Debian's packages, installed once per machine:
+# Jinja2 (templates), a JDK with Jackson (how Front50 reads an object), Chromium (web pages).
+# Needs root (CI is root); elsewhere it says what is missing and the tests that need it skip.
+test-deps:
+	@missing=""; \
+	/usr/bin/python3 -c 'import jinja2, yaml' 2>/dev/null || missing="$$missing python3-jinja2 python3-yaml"; \
+	{ command -v javac >/dev/null && [ -f /usr/share/java/jackson-databind.jar ]; } || missing="$$missing default-jdk-headless libjackson2-databind-java"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "test-deps: installing$$missing"; \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; } >/tmp/pipegen-test-deps.log 2>&1 \
+	    || { echo "test-deps: could not install$$missing (see /tmp/pipegen-test-deps.log)"; [ "$$CI" != true ] || exit 1; }; \
+	fi
 
 # Fast unit tests only; S3 tests skip when versitygw is not installed.
 test-short:
