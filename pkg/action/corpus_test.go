@@ -1,27 +1,18 @@
 package action
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
+	"github.com/pipegen/pipegen/internal/testtool"
 	"github.com/pipegen/pipegen/pkg/pipeline"
 )
 
-// corpusDir is the third-party pipelines shared with this repo (see its README and SOURCES.tsv):
-// shared/ beside the checkout, or PIPEGEN_CORPUS.
-func corpusDir() string {
-	if d := os.Getenv("PIPEGEN_CORPUS"); d != "" {
-		return d
-	}
-	return "../../../shared/corpus"
-}
+// corpusDir is the shared corpus (testtool.CorpusDir).
+func corpusDir() string { return testtool.CorpusDir("../../..") }
 
 type corpusCase struct {
 	name     string         // file name, plus "#i" for an item of an array file
@@ -30,76 +21,38 @@ type corpusCase struct {
 	orig     map[string]any // the pipeline as written
 }
 
-// corpusCases returns every pipeline with stages in the given corpus folders. Files that are not
-// JSON (storage files with sed placeholders) and objects that are not pipelines are skipped.
+// corpusCases returns every pipeline with stages in the given corpus folders.
 // A pipeline without a name (a UI "Edit as JSON" export) is given one: Front50 needs it.
 func corpusCases(t *testing.T, dirs ...string) []corpusCase {
 	t.Helper()
 	var out []corpusCase
-	for _, d := range dirs {
-		files, err := filepath.Glob(filepath.Join(corpusDir(), d, "*"))
-		if err != nil {
-			t.Fatal(err)
+	for _, cp := range testtool.CorpusPipelines(t, corpusDir(), dirs...) {
+		p := cp.Doc
+		single := cp.Index < 0
+		c := corpusCase{name: cp.Dir + "/" + cp.File, orig: p}
+		if !single {
+			c.name += fmt.Sprintf("#%d", cp.Index)
 		}
-		if len(files) == 0 {
-			// On a developer's machine without shared/ the corpus tests skip; in CI, where
-			// shared/ is always beside the clone, a missing corpus must not pass quietly.
-			if os.Getenv("CI") != "" {
-				t.Fatalf("no corpus at %s (set PIPEGEN_CORPUS)", filepath.Join(corpusDir(), d))
+		text := string(cp.Raw)
+		if _, ok := p["name"].(string); !ok || !single {
+			if !ok {
+				p["name"] = fmt.Sprintf("corpus-%d", len(out))
 			}
-			t.Skipf("no corpus at %s (set PIPEGEN_CORPUS)", filepath.Join(corpusDir(), d))
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			raw, err := os.ReadFile(f)
+			b, err := json.MarshalIndent(p, "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.UseNumber()
-			var v any
-			if dec.Decode(&v) != nil {
-				continue
-			}
-			items, isArray := v.([]any)
-			single := !isArray
-			if single {
-				items = []any{v}
-			}
-			for i, it := range items {
-				p, ok := it.(map[string]any)
-				if !ok {
-					continue
-				}
-				if st, ok := p["stages"].([]any); !ok || len(st) == 0 {
-					continue
-				}
-				c := corpusCase{name: d + "/" + filepath.Base(f), orig: p}
-				if !single {
-					c.name += fmt.Sprintf("#%d", i)
-				}
-				text := string(raw)
-				if _, ok := p["name"].(string); !ok || !single {
-					if !ok {
-						p["name"] = fmt.Sprintf("corpus-%d", len(out))
-					}
-					b, err := json.MarshalIndent(p, "", "  ")
-					if err != nil {
-						t.Fatal(err)
-					}
-					text = string(b)
-				}
-				if strings.Contains(text, "{{") || strings.Contains(text, "{%") || strings.Contains(text, "{#") {
-					text = "{% verbatim %}" + text + "{% endverbatim %}"
-				}
-				c.template = text
-				c.app, _ = p["application"].(string)
-				if c.app == "" {
-					c.app = "corpus"
-				}
-				out = append(out, c)
-			}
+			text = string(b)
 		}
+		if strings.Contains(text, "{{") || strings.Contains(text, "{%") || strings.Contains(text, "{#") {
+			text = "{% verbatim %}" + text + "{% endverbatim %}"
+		}
+		c.template = text
+		c.app, _ = p["application"].(string)
+		if c.app == "" {
+			c.app = "corpus"
+		}
+		out = append(out, c)
 	}
 	return out
 }

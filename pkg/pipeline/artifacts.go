@@ -171,7 +171,7 @@ func sortedKeys(m map[string]any) []string {
 // itemPath names a list item the way diffs and messages do: stages by refId, the rest by position.
 func itemPath(path string, i int, item any) string {
 	if m, ok := item.(map[string]any); ok && (path == "stages" || strings.HasSuffix(path, ".stages")) {
-		if ref, ok := refIDString(m["refId"]); ok {
+		if ref, ok := RefID(m["refId"]); ok {
 			return fmt.Sprintf("%s[refId=%s]", path, ref)
 		}
 	}

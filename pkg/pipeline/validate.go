@@ -13,9 +13,9 @@ type stage struct {
 	path  string
 }
 
-// refIDString reads a refId; Deck writes strings, older exports numbers, and Orca compares
-// their string forms.
-func refIDString(v any) (string, bool) {
+// RefID reads a refId or a requisiteStageRefIds entry; Deck writes strings, older exports
+// numbers, and Orca compares their string forms.
+func RefID(v any) (string, bool) {
 	switch v := v.(type) {
 	case string:
 		return v, v != ""
@@ -33,7 +33,7 @@ func stageList(doc map[string]any) []stage {
 		if !ok {
 			continue
 		}
-		ref, _ := refIDString(m["refId"])
+		ref, _ := RefID(m["refId"])
 		path := fmt.Sprintf("stages[%d]", i)
 		if ref != "" {
 			path = fmt.Sprintf("stages[refId=%s]", ref)
@@ -62,7 +62,7 @@ func validateStages(doc map[string]any, r *Result) {
 			r.Errors = append(r.Errors, Problem{Path: fmt.Sprintf("stages[%d]", i), Msg: "a stage must be a mapping"})
 			continue
 		}
-		ref, ok := refIDString(m["refId"])
+		ref, ok := RefID(m["refId"])
 		if !ok {
 			r.Errors = append(r.Errors, Problem{Path: fmt.Sprintf("stages[%d]", i), Msg: "missing refId"})
 			continue
@@ -90,7 +90,7 @@ func validateStages(doc map[string]any, r *Result) {
 			continue
 		}
 		for i, req := range reqs {
-			ref, ok := refIDString(req)
+			ref, ok := RefID(req)
 			if !ok {
 				r.Errors = append(r.Errors, Problem{Path: fmt.Sprintf("%s.requisiteStageRefIds[%d]", st.path, i), Msg: "must be a refId"})
 				continue
