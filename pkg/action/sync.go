@@ -398,7 +398,7 @@ func StoredBody(doc map[string]any, updateTs string) ([]byte, error) {
 		obj[k] = v
 	}
 	obj[pipeline.FieldUpdateTs] = updateTs
-	obj[pipeline.FieldLastModifiedBy] = "pipegen"
+	obj[pipeline.FieldLastModifiedBy] = pipeline.WrittenBy
 	if b, ok := appendJSON(make([]byte, 0, 8<<10), obj); ok {
 		return b, nil // the same bytes as below, without reflection (encode.go)
 	}

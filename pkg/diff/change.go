@@ -1,6 +1,7 @@
 // Package diff compares two Spinnaker pipeline documents field by field, the way a reviewer
 // reads them: stages are matched by refId, artifacts and triggers by id, so inserting one stage
-// shows one added stage and key order never shows.
+// shows one added stage and key order never shows. Lists Spinnaker does not identify by id keep
+// their order: moving an item of one is a reorder.
 package diff
 
 // Kind says what happened at a path.
@@ -10,6 +11,10 @@ const (
 	Added   Kind = "add"
 	Removed Kind = "remove"
 	Changed Kind = "change"
+	// Reordered: the items of an ordered list (parameterConfig, notifications) are the same
+	// ones in another order. From and To list the items' keys (what a path shows between the
+	// brackets) in stored and desired order.
+	Reordered Kind = "reorder"
 )
 
 // Change is one field-level difference between the current (From) and desired (To) document.
@@ -20,4 +25,7 @@ type Change struct {
 	Path string `json:"path"`
 	From any    `json:"from,omitempty"`
 	To   any    `json:"to,omitempty"`
+	// Lines is the line-by-line difference of a changed string that spans several lines
+	// (a script, a manifest): unified hunks with a few lines of context.
+	Lines []Hunk `json:"lines,omitempty"`
 }

@@ -23,7 +23,10 @@ import (
 // absent key compare equal, and key order never matters. Lists of objects are matched by
 // identity where Spinnaker has one (stages by refId, artifacts/triggers/notifications by id,
 // parameterConfig by name) and by position otherwise; any other list is compared as one value.
-// From and To hold the values exactly as they appear in current and desired.
+// Stages, triggers and expected artifacts are unordered; the items of any other list of objects
+// that stand in another order give one Reordered change at the list (see reorders).
+// From and To hold the values exactly as they appear in current and desired; a changed
+// multi-line string also gets its line diff (Lines).
 func Compare(current, desired map[string]any) ([]Change, error) {
 	n := newNormalizer()
 	cur, err := n.normalize(current)
@@ -66,12 +69,14 @@ func Compare(current, desired map[string]any) ([]Change, error) {
 		}
 		out = append(out, r)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return lessKey(out[i].key, out[j].key) })
+	out = append(out, reorders(current, desired)...)
+	sortResolved(out)
 
 	changes := make([]Change, len(out))
 	for i, r := range out {
 		changes[i] = r.change
 	}
+	addLineDiffs(changes)
 	return changes, nil
 }
 

@@ -24,6 +24,9 @@ const (
 	// MarkerKey holds pipegen's ownership marker: the one extra top-level key pipegen adds.
 	// Front50 keeps unknown fields, so it survives API and UI saves.
 	MarkerKey = "pipegen"
+	// WrittenBy is the lastModifiedBy of every object pipegen's sync writes; any other value
+	// means the object was last saved by someone else.
+	WrittenBy = "pipegen"
 )
 
 // ServerManaged are fields Front50 (or the UI) sets on save; a template's value is dropped and a
