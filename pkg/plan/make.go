@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/diff"
@@ -108,6 +110,9 @@ func Make(desired []*Desired, state *front50.State, opt Options) (*Plan, error) 
 		case Orphan:
 			p.Counts.Kept++
 		}
+		if it.Drift != nil {
+			p.Counts.Drift++
+		}
 	}
 	return p, nil
 }
@@ -188,8 +193,33 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 		it.Action = Unchanged
 	default:
 		it.Action = Update
+		it.Drift = driftOf(cur.Doc)
 	}
 	return it, nil
+}
+
+// driftOf returns who saved a stored pipeline last when it was not pipegen's sync, which
+// always writes lastModifiedBy "pipegen".
+func driftOf(stored map[string]any) *Drift {
+	by, _ := stored[pipeline.FieldLastModifiedBy].(string)
+	if by == pipeline.WrittenBy {
+		return nil
+	}
+	d := &Drift{By: by}
+	var ms int64
+	var err error
+	switch ts := stored[pipeline.FieldUpdateTs].(type) {
+	case string:
+		ms, err = strconv.ParseInt(ts, 10, 64)
+	case json.Number:
+		ms, err = ts.Int64()
+	default:
+		err = fmt.Errorf("no updateTs")
+	}
+	if err == nil && ms > 0 {
+		d.At = time.UnixMilli(ms).UTC()
+	}
+	return d
 }
 
 // keep picks the server-managed fields of a stored pipeline that a rewrite carries over.

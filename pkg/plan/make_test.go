@@ -1,8 +1,11 @@
 package plan
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/pipeline"
@@ -23,7 +26,14 @@ func doc(id, app, name string, m *pipeline.Marker, extra map[string]any) map[str
 	return d
 }
 
+// stored is a stored object; an owned one was last written by pipegen's sync unless the test
+// says otherwise.
 func stored(d map[string]any) *front50.Pipeline {
+	if _, owned := d[pipeline.MarkerKey]; owned {
+		if _, set := d[pipeline.FieldLastModifiedBy]; !set {
+			d[pipeline.FieldLastModifiedBy] = pipeline.WrittenBy
+		}
+	}
 	return &front50.Pipeline{Info: front50.Info{ID: d["id"].(string), ETag: `"e-` + d["id"].(string) + `"`}, Doc: d}
 }
 
@@ -219,5 +229,45 @@ func TestUpdateKeepsServerFields(t *testing.T) {
 	p, _ = Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
 	if _, kept := p.Items[0].Keep["index"]; kept {
 		t.Errorf("index kept although the template sets it: %v", p.Items[0].Keep)
+	}
+}
+
+func TestDrift(t *testing.T) {
+	m := marker("a", "dev", "deploy")
+	want := doc("p1", "a", "x", &m, map[string]any{"stages": []any{map[string]any{"refId": "a", "type": "wait"}}})
+	tests := []struct {
+		name   string
+		stored map[string]any
+		drift  *Drift
+	}{
+		{"saved in the UI", map[string]any{"lastModifiedBy": "alice@example.com", "updateTs": "1763000000000"},
+			&Drift{By: "alice@example.com", At: time.UnixMilli(1763000000000).UTC()}},
+		{"updateTs as a number", map[string]any{"lastModifiedBy": "anonymous", "updateTs": json.Number("1763000000000")},
+			&Drift{By: "anonymous", At: time.UnixMilli(1763000000000).UTC()}},
+		{"no lastModifiedBy, unreadable updateTs", map[string]any{"lastModifiedBy": nil, "updateTs": "yesterday"}, &Drift{}},
+		{"written by pipegen", map[string]any{"lastModifiedBy": "pipegen", "updateTs": "1763000000000"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur := doc("p1", "a", "x", &m, tt.stored)
+			cur["stages"] = []any{}
+			p, err := Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			it := p.Items[0]
+			if it.Action != Update || !reflect.DeepEqual(it.Drift, tt.drift) {
+				t.Errorf("%s, drift %+v, want %+v", it.Action, it.Drift, tt.drift)
+			}
+			if wantCount := map[bool]int{true: 1}[tt.drift != nil]; p.Counts.Drift != wantCount {
+				t.Errorf("drift count %d, want %d", p.Counts.Drift, wantCount)
+			}
+		})
+	}
+	// An unchanged pipeline last saved in the UI has nothing to revert: no drift.
+	same := doc("p1", "a", "x", &m, map[string]any{"lastModifiedBy": "bob", "stages": want["stages"]})
+	p, _ := Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(same)}, nil), Options{})
+	if it := p.Items[0]; it.Action != Unchanged || it.Drift != nil || p.Counts.Drift != 0 {
+		t.Errorf("unchanged: %s, drift %+v", it.Action, it.Drift)
 	}
 }

@@ -2,7 +2,11 @@
 // update, delete, leave alone, or refuse because of a conflict.
 package plan
 
-import "github.com/pipegen/pipegen/pkg/diff"
+import (
+	"time"
+
+	"github.com/pipegen/pipegen/pkg/diff"
+)
 
 // Action is what sync does with one pipeline.
 type Action string
@@ -26,6 +30,10 @@ type Item struct {
 	Source      string        `json:"source,omitempty"` // "FILE: STACK/KEY"; empty for store-only pipelines
 	Reason      string        `json:"reason,omitempty"` // why a conflict or orphan is what it is
 	Changes     []diff.Change `json:"changes,omitempty"`
+	// Drift is set on an update of a pipeline whose stored object was last saved by someone
+	// other than pipegen (in the UI, through the API): what differs from the source includes
+	// their edits, which sync reverts.
+	Drift *Drift `json:"drift,omitempty"`
 
 	// Desired is the full object sync would write (nil for delete/orphan).
 	Desired map[string]any `json:"-"`
@@ -37,6 +45,17 @@ type Item struct {
 	Keep map[string]any `json:"-"`
 }
 
+// Drift says who last saved a stored pipeline outside pipegen, and when, from the object's
+// lastModifiedBy and updateTs (Front50 sets both on every save). A stored object records only
+// its last writer, not who wrote each value, so drift belongs to the pipeline: its changes may
+// also hold source changes made since pipegen last wrote it.
+type Drift struct {
+	// By is lastModifiedBy as stored; "" when the object has none.
+	By string `json:"by"`
+	// At is updateTs as a time; zero when the object has none or it is not epoch milliseconds.
+	At time.Time `json:"at"`
+}
+
 // Counts is the summary line of a plan.
 type Counts struct {
 	Create    int `json:"create"`
@@ -44,7 +63,8 @@ type Counts struct {
 	Delete    int `json:"delete"`
 	Unchanged int `json:"unchanged"`
 	Conflict  int `json:"conflict"`
-	Kept      int `json:"kept"` // orphans kept because --prune was not given
+	Kept      int `json:"kept"`  // orphans kept because --prune was not given
+	Drift     int `json:"drift"` // updates that revert changes made outside pipegen
 }
 
 // Plan is the ordered list of items (sorted by application, then name, then id).
