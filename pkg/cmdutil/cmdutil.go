@@ -66,6 +66,7 @@ type Flags struct {
 	Output                                   string
 	NoColor, Verbose, Quiet                  bool
 	NoCache                                  bool
+	FullPlan                                 string // --full-plan-url, for -o markdown
 }
 
 // AddRepoFlags adds the flags that locate and filter the services repo.
@@ -125,6 +126,12 @@ func (f *Flags) AddStoreFlags(cmd *cobra.Command) {
 func (f *Flags) AddOutputFlag(cmd *cobra.Command, formats ...string) {
 	cmd.Flags().StringVarP(&f.Output, "output", "o", formats[0], fmt.Sprintf("output format: %v", formats))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// AddFullPlanFlag adds --full-plan-url: a Markdown plan too long for a pull-request comment
+// leaves detail out and names this as the place to read all of it.
+func (f *Flags) AddFullPlanFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.FullPlan, "full-plan-url", "", "with -o markdown: where the whole plan can be read (a CI job or artifact URL), named when the comment has to leave detail out")
 }
 
 // CheckOutput rejects an unknown -o value.

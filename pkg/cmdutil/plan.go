@@ -61,7 +61,7 @@ func (f *Flags) PrintPlan(fac *Factory, w io.Writer, p *plan.Plan) error {
 	case "json":
 		return output.PlanJSON(w, p)
 	case "markdown":
-		return output.PlanMarkdown(w, p)
+		return output.PlanMarkdown(w, p, output.MarkdownOptions{FullPlan: f.FullPlan})
 	}
 	return output.PlanText(w, p, fac.IOStreams.ColorScheme(), f.Verbose)
 }

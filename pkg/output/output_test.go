@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pipegen/pipegen/pkg/diff"
 	"github.com/pipegen/pipegen/pkg/iostreams"
@@ -80,8 +81,12 @@ func testPlan() *plan.Plan {
 						From: map[string]any{"kind": "Deployment", "metadata": map[string]any{"name": "app-a", "namespace": "dev", "labels": map[string]any{"team": "backend"}}},
 						To:   map[string]any{"kind": "Deployment", "metadata": map[string]any{"name": "app-a", "namespace": "dev-2", "labels": map[string]any{"team": "backend"}}}},
 					{Kind: diff.Removed, Path: "parameterConfig[name=version]", From: map[string]any{"name": "version", "default": nil}},
+					{Kind: diff.Reordered, Path: "notifications", From: []any{"id=n1", "id=n2"}, To: []any{"id=n2", "id=n1"}},
+					scriptChange(),
 				},
+				Drift: &plan.Drift{By: "alice@example.com", At: time.UnixMilli(1763000000000).UTC()},
 			},
+
 			{
 				Action: plan.Adopt, ID: "0f9d8c7b-0000-4000-8000-000000000003", Application: "app-b", Name: "legacy",
 				Source: "services/team/app-b.yaml: prod/legacy", Reason: "made in the UI; taken over by --adopt",
@@ -103,8 +108,30 @@ func testPlan() *plan.Plan {
 				Action: plan.Unchanged, ID: "1b2c0000-0000-5000-8000-000000000007", Application: "app-d", Name: "steady",
 				Source: "services/app-d.yaml: prod/deploy",
 			},
+			sameChange("app-e", "svc-1"),
+			sameChange("app-e", "svc-2"),
+			sameChange("app-f", "svc-3"),
 		},
-		Counts: plan.Counts{Create: 1, Update: 2, Delete: 1, Unchanged: 1, Conflict: 1, Kept: 1},
+		Counts: plan.Counts{Create: 1, Update: 5, Delete: 1, Unchanged: 1, Conflict: 1, Kept: 1, Drift: 1},
+	}
+}
+
+// scriptChange is one changed line in a script: a line diff.
+func scriptChange() diff.Change {
+	from := "#!/bin/sh\nset -e\nhelm repo update\nhelm upgrade app ./chart \\\n  --install \\\n  --wait\necho done"
+	to := strings.Replace(from, "--wait", "--wait --timeout 10m", 1)
+	return diff.Change{Kind: diff.Changed, Path: "stages[refId=run].command", From: from, To: to, Lines: diff.LineDiff(from, to, diff.LineContext)}
+}
+
+// sameChange is a pipeline given the same new stage as others by one template change.
+func sameChange(app, name string) plan.Item {
+	return plan.Item{
+		Action: plan.Update, ID: "9e9e0000-0000-5000-8000-0000000000" + name[len(name)-1:] + "0", Application: app, Name: name,
+		Source: "services/" + app + ".yaml: prod/" + name,
+		Changes: []diff.Change{
+			{Kind: diff.Added, Path: "stages[refId=scan]", To: map[string]any{"refId": "scan", "type": "wait", "waitTime": num("30"), "requisiteStageRefIds": []any{"bake"}}},
+			{Kind: diff.Changed, Path: "stages[refId=deploy].requisiteStageRefIds", From: []any{"bake"}, To: []any{"scan"}},
+		},
 	}
 }
 
@@ -214,7 +241,7 @@ func TestPlanJSON(t *testing.T) {
 	if got.APIVersion != "pipegen/v1" {
 		t.Errorf("apiVersion = %q", got.APIVersion)
 	}
-	for _, k := range []string{"create", "update", "delete", "unchanged", "conflict", "kept"} {
+	for _, k := range []string{"create", "update", "delete", "unchanged", "conflict", "kept", "drift"} {
 		if _, ok := got.Summary[k]; !ok {
 			t.Errorf("summary lacks %q", k)
 		}
@@ -223,7 +250,7 @@ func TestPlanJSON(t *testing.T) {
 		t.Fatalf("%d pipelines listed, want every item (%d)", len(got.Pipelines), len(testPlan().Items))
 	}
 	for _, p := range got.Pipelines {
-		for _, k := range []string{"action", "id", "application", "name", "source", "reason", "changes"} {
+		for _, k := range []string{"action", "id", "application", "name", "source", "reason", "changes", "drift", "group"} {
 			if _, ok := p[k]; !ok {
 				t.Errorf("pipeline %s lacks %q", p["name"], k)
 			}
@@ -249,20 +276,59 @@ func TestPlanJSON(t *testing.T) {
 
 func TestPlanMarkdown(t *testing.T) {
 	var buf bytes.Buffer
-	if err := PlanMarkdown(&buf, testPlan()); err != nil {
+	if err := PlanMarkdown(&buf, testPlan(), MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan.md", buf.Bytes())
 	md := buf.String()
+	checkMarkdown(t, md)
 	if strings.Contains(md, "app-d/steady") {
-		t.Error("unchanged pipeline listed in the Markdown table")
+		t.Error("unchanged pipeline listed in the Markdown plan")
 	}
-	if strings.Count(md, "<details>") != 3 || strings.Count(md, "</details>") != 3 {
-		t.Errorf("want one details block per create/update/adopt (3):\n%s", md)
+	// What a reviewer must not miss comes before any detail.
+	top := md[:strings.Index(md, "<details>")]
+	for _, s := range []string{"`app-b/old`", "`app-c/deploy`", "`app-a/deploy-dev`: changed outside pipegen by alice@example.com"} {
+		if !strings.Contains(top, s) {
+			t.Errorf("%s not called out above the detail", s)
+		}
+	}
+	// One collapsible section per application with changes of its own, one per group.
+	for _, s := range []string{"<summary><b>app-a</b>", "<summary><b>app-b</b>", "<summary><b>app-c</b>", "<summary>update: 3 pipelines with the same changes</summary>"} {
+		if strings.Count(md, s) != 1 {
+			t.Errorf("%d sections %q, want 1", strings.Count(md, s), s)
+		}
+	}
+	if strings.Contains(md, "<b>app-e</b>") || strings.Count(md, "`app-e/svc-1`") != 1 {
+		t.Error("a grouped pipeline is shown outside its group")
 	}
 	// The added stage contains ``` so its block needs a longer fence.
 	if !strings.Contains(md, "````diff\n") {
 		t.Error("fence not lengthened around a value containing ```")
+	}
+}
+
+// checkMarkdown checks what GitHub needs to render a plan: every code block closed, every
+// <details> closed, nothing over the size limit.
+func checkMarkdown(t *testing.T, md string) {
+	t.Helper()
+	if o, c := strings.Count(md, "<details>"), strings.Count(md, "</details>"); o != c {
+		t.Errorf("%d <details>, %d </details>", o, c)
+	}
+	var fence string
+	for _, l := range strings.Split(md, "\n") {
+		run := l[:len(l)-len(strings.TrimLeft(l, "`"))]
+		switch {
+		case fence == "" && len(run) >= 3:
+			fence = run
+		case fence != "" && l == fence:
+			fence = ""
+		}
+	}
+	if fence != "" {
+		t.Errorf("code block opened with %s never closed", fence)
+	}
+	if len(md) > MarkdownLimit {
+		t.Errorf("%d characters, over %d", len(md), MarkdownLimit)
 	}
 }
 
@@ -275,7 +341,7 @@ func TestPlanMarkdownNoChanges(t *testing.T) {
 		Counts: plan.Counts{Unchanged: 1, Kept: 1},
 	}
 	var buf bytes.Buffer
-	if err := PlanMarkdown(&buf, p); err != nil {
+	if err := PlanMarkdown(&buf, p, MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if buf.String() != "No changes.\n" {
@@ -389,7 +455,7 @@ func TestWriteErrors(t *testing.T) {
 	for name, f := range map[string]func() error{
 		"text":     func() error { return PlanText(failWriter{}, p, nil, false) },
 		"json":     func() error { return PlanJSON(failWriter{}, p) },
-		"markdown": func() error { return PlanMarkdown(failWriter{}, p) },
+		"markdown": func() error { return PlanMarkdown(failWriter{}, p, MarkdownOptions{}) },
 		"docjson":  func() error { return DocumentsJSON(failWriter{}, testDocs()) },
 		"docyaml":  func() error { return DocumentsYAML(failWriter{}, testDocs()) },
 	} {
@@ -404,7 +470,7 @@ func TestDeterministic(t *testing.T) {
 		var b bytes.Buffer
 		PlanText(&b, testPlan(), nil, true)
 		PlanJSON(&b, testPlan())
-		PlanMarkdown(&b, testPlan())
+		PlanMarkdown(&b, testPlan(), MarkdownOptions{})
 		DocumentsJSON(&b, testDocs())
 		DocumentsYAML(&b, testDocs())
 		return b.String()

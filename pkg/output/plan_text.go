@@ -14,23 +14,36 @@ import (
 // given, and this says how to see what pruning would do.
 const OrphanHint = "not in source, kept (pipegen diff --prune shows what sync --prune deletes)"
 
+// textGroupShown is how many pipelines of a group the text plan names before folding the rest
+// into "… and N more" (verbose names all).
+const textGroupShown = 10
+
 // PlanText writes the plan for a terminal, in the spirit of `terraform plan`: one block per
-// pipeline that sync would touch, one line per kept orphan (and per unchanged pipeline when
-// verbose), then the summary line. Colour comes only from cs (nil or disabled: none).
+// pipeline that sync would touch (pipelines with identical changes share one block), one line
+// per kept orphan (and per unchanged pipeline when verbose), then the summary line. Colour
+// comes only from cs (nil or disabled: none).
 func PlanText(w io.Writer, p *plan.Plan, cs *iostreams.ColorScheme, verbose bool) error {
 	ew := &errWriter{w: w}
+	groups := sharedGroups(p)
 	prevBlock, prevLine := false, false
-	for _, it := range p.Items {
+	for i, it := range p.Items {
 		var lines []string
 		block := true
-		switch it.Action {
-		case plan.Unchanged:
+		switch g := groups[i]; {
+		case g != nil && g.Items[0] != i:
+			continue // printed with its group
+		case g != nil:
+			var err error
+			if lines, err = textGroup(p, g, cs, verbose); err != nil {
+				return err
+			}
+		case it.Action == plan.Unchanged:
 			if !verbose {
 				continue
 			}
 			block = false
 			lines = []string{"  " + fullName(it) + "  " + cs.Gray("("+sourceText(it)+")  unchanged")}
-		case plan.Orphan:
+		case it.Action == plan.Orphan:
 			block = false
 			lines = []string{"  " + cs.Bold(fullName(it)) + "  " + cs.Gray("("+sourceText(it)+")") + "  " + cs.Yellow("not in source, kept") + " " +
 				cs.Gray(strings.TrimPrefix(OrphanHint, "not in source, kept "))}
@@ -56,6 +69,38 @@ func PlanText(w io.Writer, p *plan.Plan, cs *iostreams.ColorScheme, verbose bool
 	return ew.err
 }
 
+// sharedGroups maps the index of every pipeline that shares its changes with others to its group.
+func sharedGroups(p *plan.Plan) map[int]*plan.Group {
+	m := map[int]*plan.Group{}
+	for _, g := range p.Groups() {
+		if len(g.Items) < 2 {
+			continue
+		}
+		for _, i := range g.Items {
+			m[i] = &g
+		}
+	}
+	return m
+}
+
+func textGroup(p *plan.Plan, g *plan.Group, cs *iostreams.ColorScheme, verbose bool) ([]string, error) {
+	first := p.Items[g.Items[0]]
+	lines := []string{cs.Yellow("~") + " " + cs.Bold(fmt.Sprintf("%d pipelines", len(g.Items))) + " " + cs.Gray("with the same changes:")}
+	for k, i := range g.Items {
+		if k == textGroupShown && !verbose && len(g.Items) > textGroupShown+1 {
+			lines = append(lines, "    "+cs.Gray(fmt.Sprintf("… and %d more (-v lists them)", len(g.Items)-k)))
+			break
+		}
+		it := p.Items[i]
+		lines = append(lines, "    "+cs.Bold(fullName(it))+"  "+cs.Gray("("+sourceText(it)+")"))
+	}
+	body, err := textChanges(first, cs)
+	if err != nil {
+		return nil, err
+	}
+	return append(lines, body...), nil
+}
+
 func textBlock(it plan.Item, cs *iostreams.ColorScheme) ([]string, error) {
 	head := func(sym string, color func(string) string, extra string) string {
 		s := color(sym) + " " + cs.Bold(fullName(it)) + "  " + cs.Gray("("+sourceText(it)+")")
@@ -68,14 +113,12 @@ func textBlock(it plan.Item, cs *iostreams.ColorScheme) ([]string, error) {
 	switch it.Action {
 	case plan.Create:
 		lines = append(lines, head("+", cs.Green, ""))
-		rows := stageRows(it.Desired)
-		if len(rows) == 0 {
-			lines = append(lines, "    "+cs.Gray("(no stages)"))
-		} else {
-			lines = append(lines, "    "+cs.Gray(stageCount(it.Desired)+":"))
-			for _, r := range alignRows(rows) {
-				lines = append(lines, "      "+cs.Green(r))
-			}
+		doc, err := documentYAML(it.Desired)
+		if err != nil {
+			return nil, fmt.Errorf("print %s: %w", fullName(it), err)
+		}
+		for _, l := range doc {
+			lines = append(lines, "    "+cs.Green("+ "+l))
 		}
 		return lines, nil
 	case plan.Update, plan.Adopt:
@@ -84,26 +127,11 @@ func textBlock(it plan.Item, cs *iostreams.ColorScheme) ([]string, error) {
 			extra = cs.Yellow("adopt: existing pipeline " + it.ID + " taken over, id kept")
 		}
 		lines = append(lines, head("~", cs.Yellow, extra))
-		if it.Reason != "" {
-			lines = append(lines, "    "+cs.Gray(it.Reason))
+		body, err := textChanges(it, cs)
+		if err != nil {
+			return nil, err
 		}
-		if len(it.Changes) == 0 {
-			lines = append(lines, "    "+cs.Gray("(no field changes)"))
-		}
-		for _, c := range it.Changes {
-			cl, err := formatChange(c, 4)
-			if err != nil {
-				return nil, fmt.Errorf("print %s: %w", fullName(it), err)
-			}
-			lines = append(lines, "    "+kindColor(cs, cl.kind)(cl.head))
-			for _, l := range cl.from {
-				lines = append(lines, "      "+cs.Red("- "+l))
-			}
-			for _, l := range cl.to {
-				lines = append(lines, "      "+cs.Green("+ "+l))
-			}
-		}
-		return lines, nil
+		return append(lines, body...), nil
 	case plan.Delete:
 		lines = append(lines, head("-", cs.Red, cs.Red("delete")))
 		if it.Reason != "" {
@@ -123,6 +151,46 @@ func textBlock(it plan.Item, cs *iostreams.ColorScheme) ([]string, error) {
 	}
 }
 
+// textChanges is the body of an update: reason, drift, then each change.
+func textChanges(it plan.Item, cs *iostreams.ColorScheme) ([]string, error) {
+	var lines []string
+	if it.Reason != "" {
+		lines = append(lines, "    "+cs.Gray(it.Reason))
+	}
+	if it.Drift != nil {
+		lines = append(lines, "    "+cs.Red("! "+DriftText(it.Drift)))
+	}
+	if len(it.Changes) == 0 {
+		lines = append(lines, "    "+cs.Gray("(no field changes)"))
+	}
+	for _, c := range it.Changes {
+		cl, err := formatChange(c, 4)
+		if err != nil {
+			return nil, fmt.Errorf("print %s: %w", fullName(it), err)
+		}
+		lines = append(lines, "    "+kindColor(cs, cl.kind)(cl.head))
+		for _, b := range cl.body {
+			lines = append(lines, "      "+textBodyLine(cs, b))
+		}
+	}
+	return lines, nil
+}
+
+func textBodyLine(cs *iostreams.ColorScheme, b bodyLine) string {
+	switch b.op {
+	case opFrom:
+		return cs.Red("- " + b.text)
+	case opTo:
+		return cs.Green("+ " + b.text)
+	case opHunk:
+		return cs.Cyan(b.text)
+	case opNote:
+		return cs.Gray(`\ ` + b.text)
+	default:
+		return "  " + b.text
+	}
+}
+
 func kindColor(cs *iostreams.ColorScheme, k diff.Kind) func(string) string {
 	switch k {
 	case diff.Added:
@@ -132,14 +200,6 @@ func kindColor(cs *iostreams.ColorScheme, k diff.Kind) func(string) string {
 	default:
 		return cs.Yellow
 	}
-}
-
-// sourceText is the item's source, or its id when it has none (pipelines found only in the store).
-func sourceText(it plan.Item) string {
-	if it.Source != "" {
-		return it.Source
-	}
-	return "id " + it.ID
 }
 
 // errWriter keeps the first write error so printers can write line by line and check once.

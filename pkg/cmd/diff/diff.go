@@ -54,6 +54,7 @@ With --exit-code the exit status says whether there are changes: 0 none, 2 chang
 	opts.Flags.AddRepoFlags(cmd, f)
 	opts.Flags.AddStoreFlags(cmd)
 	opts.Flags.AddOutputFlag(cmd, cmdutil.PlanFormats...)
+	opts.Flags.AddFullPlanFlag(cmd)
 	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
 	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "show the deletions sync --prune would make")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", action.DefaultConcurrency, "store requests in flight at once")

@@ -46,6 +46,7 @@ of one pipegen does not own (use --adopt to take it over, keeping its id).
 	opts.Flags.AddRepoFlags(cmd, f)
 	opts.Flags.AddStoreFlags(cmd)
 	opts.Flags.AddOutputFlag(cmd, cmdutil.PlanFormats...)
+	opts.Flags.AddFullPlanFlag(cmd)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and write nothing")
 	fl.BoolVar(&opts.Prune, "prune", false, "delete owned pipelines whose source is gone, within the filters")
