@@ -39,6 +39,7 @@ func TestPipelineModel(t *testing.T) {
 		{name: "data after the object", body: `{` + base + `} trailing`, ok: true},
 		{name: "not JSON", body: `{` + base, ok: false},
 		{name: "an array", body: `[]`, ok: false},
+		{name: "null", body: `null`, ok: false},
 	}
 	bodies := make([][]byte, len(tests))
 	for i, tc := range tests {

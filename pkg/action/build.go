@@ -448,12 +448,11 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 		}
 		// What Front50 could not deserialize, sync would refuse at write time; say it now, at
 		// the template line, so validate and a pull request's diff catch it first.
-		if err := front50.ValidatePipelineDoc(p.ID, res.Doc); err != nil {
+		if probs := front50.PipelineDocProblems(p.ID, res.Doc); len(probs) > 0 {
 			if p.InScope {
 				root, _ := yamldoc.Parse(p.text)
-				for _, e := range flatten(err) {
-					msg := e.Error()
-					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, fieldOf(msg)), "Front50 could not read this pipeline: "+msg))
+				for _, pr := range probs {
+					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, pr.Path), "Front50 could not read this pipeline: "+pr.String()))
 				}
 			}
 			return
@@ -479,18 +478,6 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 		keep = append(keep, p)
 	}
 	b.Pipelines = keep
-}
-
-// fieldOf extracts the document path a front50 validation message starts with: `"index" is …`
-// gives index, `triggers[0].type is …` gives triggers[0].type.
-func fieldOf(msg string) string {
-	if strings.HasPrefix(msg, `"`) {
-		if end := strings.Index(msg[1:], `"`); end >= 0 {
-			return msg[1 : end+1]
-		}
-	}
-	field, _, _ := strings.Cut(msg, " ")
-	return field
 }
 
 // resolvePlaceholders returns the string function that replaces pipeline_id() placeholders

@@ -333,9 +333,9 @@ func deletable(ctx context.Context, store front50.Store, it plan.Item, f Filter)
 	if it.ETag != "" && !front50.SameETag(obj.ETag, it.ETag) {
 		return pipeline.Marker{}, fmt.Errorf("%w: changed since it was read; run pipegen diff again", front50.ErrPrecondition)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(obj.Body, &doc); err != nil {
-		return pipeline.Marker{}, fmt.Errorf("%w: the stored object is not a JSON object: %v", ErrNotOwned, err)
+	doc, err := front50.DecodeStored(obj.Body)
+	if err != nil {
+		return pipeline.Marker{}, fmt.Errorf("%w: the stored object is %v", ErrNotOwned, err)
 	}
 	m, ok := pipeline.MarkerOf(doc)
 	if !ok {

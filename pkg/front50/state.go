@@ -159,7 +159,7 @@ func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := decodeObject(obj.Body)
+	doc, err := DecodeStored(obj.Body)
 	if err != nil {
 		return nil, &Broken{ID: info.ID, Err: err}, nil
 	}

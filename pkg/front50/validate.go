@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,8 +44,9 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// fieldKind is the JSON shape Front50's Pipeline class needs for a typed
-// field; anything else fails Jackson's deserialization of the whole object.
+// fieldKind is the JSON shape pipegen writes for a typed property of Front50's Pipeline class.
+// Jackson coerces some other shapes ("5" for an integer, 1 for a string); pipegen refuses them
+// all the same: refusing what Jackson would coerce is safe, accepting what it refuses never is.
 type fieldKind int
 
 const (
@@ -56,16 +58,18 @@ const (
 	kindStringList
 )
 
-// typedFields lists the typed properties of Front50's Pipeline class
-// (front50-api …/pipeline/Pipeline.java); other fields are kept as they are.
-// null is accepted for all of them. Read-only; ordered for stable messages.
+// typedFields lists every typed property of front50-api's Pipeline as its Jackson mapper sees
+// it (a property with an accessor; PipelineMixins' annotations applied). Other keys, createTs
+// among them (it has no accessor, so Jackson keeps it in the any-map whatever its type), and
+// config (typed Object) are kept as they are. null is accepted for all of them. The Jackson
+// model in internal/jackson is written from the same list and the differential test in
+// jackson_test.go compares the two. Read-only; ordered for stable messages.
 var typedFields = [...]struct {
 	name string
 	kind fieldKind
 }{
 	{"type", kindString},
 	{"schema", kindString},
-	{"createTs", kindString},
 	{"updateTs", kindString},
 	{"lastModifiedBy", kindString},
 	{"email", kindString},
@@ -74,6 +78,7 @@ var typedFields = [...]struct {
 	{"spelEvaluator", kindString},
 	{"index", kindInt},
 	{"stageCounter", kindInt},
+	{"maxConcurrentExecutions", kindInt},
 	{"disabled", kindBool},
 	{"keepWaitingPipelines", kindBool},
 	{"limitConcurrent", kindBool},
@@ -86,87 +91,211 @@ var typedFields = [...]struct {
 	{"roles", kindStringList},
 }
 
-// ValidatePipelineObject checks that body is a pipeline object Front50 can
-// read under the key id. The error wraps ErrInvalidObject and says why.
+// Problem is one reason an object cannot be written: where in the document (a path such as
+// "index" or "triggers[0].type"; empty for the object as a whole) and what is wrong there.
+// Callers use Path directly, e.g. to find the template line that produced the field.
+type Problem struct {
+	Path string
+	Msg  string
+}
+
+// String reads "\"index\" is a string, want an integer": a top-level field name is quoted.
+func (p Problem) String() string {
+	switch {
+	case p.Path == "":
+		return p.Msg
+	case strings.ContainsAny(p.Path, ".["):
+		return p.Path + " " + p.Msg
+	}
+	return strconv.Quote(p.Path) + " " + p.Msg
+}
+
+// InvalidError is why a body was refused before writing. It wraps ErrInvalidObject.
+type InvalidError struct {
+	ID       string
+	Problems []Problem // at least one
+}
+
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.String()
+	}
+	return fmt.Sprintf("%v %q: %s", ErrInvalidObject, e.ID, strings.Join(parts, "; "))
+}
+
+func (e *InvalidError) Unwrap() error { return ErrInvalidObject }
+
+// ValidatePipelineObject checks that body is a pipeline object Front50 can read under the key
+// id. The error is an *InvalidError (wrapping ErrInvalidObject) that lists every problem.
 func ValidatePipelineObject(id string, body []byte) error {
-	if err := validatePipeline(id, body); err != nil {
-		return fmt.Errorf("%w %q: %v", ErrInvalidObject, id, err)
+	if probs := pipelineObjectProblems(id, body); len(probs) > 0 {
+		return &InvalidError{ID: id, Problems: probs}
 	}
 	return nil
 }
 
-func validatePipeline(id string, body []byte) error {
+func pipelineObjectProblems(id string, body []byte) []Problem {
 	if err := ValidateID(id); err != nil {
-		return err
+		return []Problem{{Msg: err.Error()}}
 	}
 	// Go's decoder silently replaces invalid UTF-8; Jackson rejects it.
 	if !utf8.Valid(body) {
-		return errors.New("body is not valid UTF-8")
+		return []Problem{{Msg: "body is not valid UTF-8"}}
 	}
 	doc, err := decodeObject(body)
 	if err != nil {
-		return err
+		return []Problem{{Msg: err.Error()}}
 	}
-	return validateDoc(id, doc)
+	// Jackson sets a typed property once per occurrence, so a refused first value fails the
+	// read even when a later one would pass; and which value counts is a reader's choice.
+	if path, dup := duplicateKey(body); dup {
+		return []Problem{{Path: path, Msg: "appears twice in the object; write each key once"}}
+	}
+	return docProblems(id, doc)
 }
 
-// ValidatePipelineDoc runs the checks of ValidatePipelineObject that concern the content on an
+// PipelineDocProblems runs the checks of ValidatePipelineObject that concern the content on an
 // already decoded document (JSON-like values, numbers as json.Number), so that offline commands
-// report what a sync would refuse before anything reaches a store. The error says which field.
-func ValidatePipelineDoc(id string, doc map[string]any) error {
+// report what a sync would refuse before anything reaches a store: every problem, each with
+// the path of the field.
+func PipelineDocProblems(id string, doc map[string]any) []Problem {
 	if err := ValidateID(id); err != nil {
-		return err
+		return []Problem{{Path: "id", Msg: err.Error()}}
 	}
-	return validateDoc(id, doc)
+	return docProblems(id, doc)
 }
 
-func validateDoc(id string, doc map[string]any) error {
+func docProblems(id string, doc map[string]any) []Problem {
 	bodyID, ok := doc["id"].(string)
 	if !ok {
-		return fmt.Errorf(`"id" is %s, want a string`, describe(doc["id"]))
+		return []Problem{{Path: "id", Msg: fmt.Sprintf("is %s, want a string", describe(doc["id"]))}}
 	}
 	if bodyID != id {
-		return fmt.Errorf(`"id" is %q but the key is %q; they must be equal`, bodyID, id)
+		return []Problem{{Path: "id", Msg: fmt.Sprintf("is %q but the key is %q; they must be equal", bodyID, id)}}
 	}
+	// The typed fields are independent: report every one that is wrong, so a template author
+	// fixes them in one round.
+	var probs []Problem
 	for _, f := range []string{"application", "name"} {
 		s, ok := doc[f].(string)
 		if !ok {
-			return fmt.Errorf("%q is %s, want a string", f, describe(doc[f]))
-		}
-		if strings.TrimSpace(s) == "" {
-			return fmt.Errorf("%q is blank", f)
+			probs = append(probs, Problem{Path: f, Msg: fmt.Sprintf("is %s, want a string", describe(doc[f]))})
+		} else if strings.TrimSpace(s) == "" {
+			probs = append(probs, Problem{Path: f, Msg: "is blank"})
 		}
 	}
 	if _, ok := doc["lastModified"]; ok {
-		return errors.New(`"lastModified" is Front50's internal field and must not be written`)
+		probs = append(probs, Problem{Path: "lastModified", Msg: "is Front50's internal field and must not be written"})
 	}
-	// The typed fields are independent: report every one that is wrong (joined), so a template
-	// author fixes them in one round.
-	var errs []error
 	triggersOK := true
 	for _, f := range typedFields {
 		v, ok := doc[f.name]
 		if !ok || v == nil {
 			continue
 		}
-		if err := checkKind(v, f.kind); err != nil {
-			errs = append(errs, fmt.Errorf("%q %v", f.name, err))
+		if p, bad := checkKind(v, f.kind); bad {
+			p.Path = f.name + p.Path
+			probs = append(probs, p)
 			triggersOK = triggersOK && f.name != "triggers"
 		}
 	}
 	if trig, ok := doc["triggers"].([]any); ok && triggersOK {
 		for i, t := range trig {
 			m := t.(map[string]any) // checkKind made sure
+			// Front50 casts these two to String when it serves and compares triggers.
 			for _, f := range []string{"type", "pipeline"} {
 				if v, ok := m[f]; ok && v != nil {
 					if _, ok := v.(string); !ok {
-						errs = append(errs, fmt.Errorf("triggers[%d].%s is %s, want a string", i, f, describe(v)))
+						probs = append(probs, Problem{Path: fmt.Sprintf("triggers[%d].%s", i, f), Msg: fmt.Sprintf("is %s, want a string", describe(v))})
 					}
 				}
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return probs
+}
+
+// duplicateKey reports the first key that appears twice in one object anywhere in body (which
+// must be valid JSON), with its path.
+func duplicateKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct {
+		keys    map[string]bool // nil for an array
+		path    string
+		key     string // in an object: the key whose value comes next, when haveKey
+		haveKey bool
+		index   int // in an array: the next element's index
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		d, isDelim := tok.(json.Delim)
+		if isDelim && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		path := ""
+		if n := len(stack); n > 0 {
+			top := stack[n-1]
+			switch {
+			case top.keys != nil && !top.haveKey:
+				k := tok.(string)
+				if top.keys[k] {
+					return joinPath(top.path, k), true
+				}
+				top.keys[k] = true
+				top.key, top.haveKey = k, true
+				continue
+			case top.keys != nil:
+				path = joinPath(top.path, top.key)
+				top.haveKey = false
+			default:
+				path = fmt.Sprintf("%s[%d]", top.path, top.index)
+				top.index++
+			}
+		}
+		if isDelim {
+			f := &frame{path: path}
+			if d == '{' {
+				f.keys = map[string]bool{}
+			}
+			stack = append(stack, f)
+		}
+	}
+}
+
+func joinPath(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// DecodeStored decodes a stored object the way Front50's Jackson reads it: a UTF-8 byte order
+// mark is skipped and whatever follows the first value is never looked at. An error means
+// Jackson could not read it either.
+func DecodeStored(body []byte) (map[string]any, error) {
+	b := bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %v", err)
+	}
+	// Go's decoder replaces invalid UTF-8 where Jackson stops.
+	if !utf8.Valid(b[:dec.InputOffset()]) {
+		return nil, errors.New("not valid UTF-8")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("not a JSON object but %s", describe(v))
+	}
+	return m, nil
 }
 
 // decodeObject decodes exactly one JSON object, numbers kept as json.Number.
@@ -187,45 +316,50 @@ func decodeObject(body []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func checkKind(v any, kind fieldKind) error {
+// checkKind returns the problem of a value of a typed field, with a Path relative to the field
+// ("" or "[2]").
+func checkKind(v any, kind fieldKind) (Problem, bool) {
+	bad := func(path, format string, args ...any) (Problem, bool) {
+		return Problem{Path: path, Msg: fmt.Sprintf(format, args...)}, true
+	}
 	switch kind {
 	case kindString:
 		if _, ok := v.(string); !ok {
-			return fmt.Errorf("is %s, want a string", describe(v))
+			return bad("", "is %s, want a string", describe(v))
 		}
 	case kindInt:
 		n, ok := v.(json.Number)
 		if !ok {
-			return fmt.Errorf("is %s, want an integer", describe(v))
+			return bad("", "is %s, want an integer", describe(v))
 		}
-		i, err := n.Int64()
+		i, err := strconv.ParseInt(n.String(), 10, 64)
 		if err != nil || i < math.MinInt32 || i > math.MaxInt32 {
-			return fmt.Errorf("is %s, want a 32-bit integer", n)
+			return bad("", "is %s, want a 32-bit integer", n)
 		}
 	case kindBool:
 		if _, ok := v.(bool); !ok {
-			return fmt.Errorf("is %s, want true or false", describe(v))
+			return bad("", "is %s, want true or false", describe(v))
 		}
 	case kindObject:
 		if _, ok := v.(map[string]any); !ok {
-			return fmt.Errorf("is %s, want an object", describe(v))
+			return bad("", "is %s, want an object", describe(v))
 		}
 	case kindObjectList, kindStringList:
 		list, ok := v.([]any)
 		if !ok {
-			return fmt.Errorf("is %s, want an array", describe(v))
+			return bad("", "is %s, want an array", describe(v))
 		}
 		for i, e := range list {
 			if kind == kindObjectList {
 				if _, ok := e.(map[string]any); !ok {
-					return fmt.Errorf("element %d is %s, want an object", i, describe(e))
+					return bad(fmt.Sprintf("[%d]", i), "is %s, want an object", describe(e))
 				}
 			} else if _, ok := e.(string); !ok {
-				return fmt.Errorf("element %d is %s, want a string", i, describe(e))
+				return bad(fmt.Sprintf("[%d]", i), "is %s, want a string", describe(e))
 			}
 		}
 	}
-	return nil
+	return Problem{}, false
 }
 
 func describe(v any) string {

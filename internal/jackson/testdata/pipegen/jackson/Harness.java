@@ -48,8 +48,15 @@ public final class Harness {
           models.put(model, cls);
         }
         Object value = front50.readValue(new ByteArrayInputStream(body), cls);
-        reply.put("ok", true);
-        reply.put("out", front50.writeValueAsString(value));
+        if (value == null) {
+          // A body that is JSON null reads as no object; Front50 then sets its lastModified
+          // and fails.
+          reply.put("ok", false);
+          reply.put("msg", "the body is null, not an object");
+        } else {
+          reply.put("ok", true);
+          reply.put("out", front50.writeValueAsString(value));
+        }
       } catch (ClassNotFoundException e) {
         reply.put("ok", false);
         reply.put("msg", "no model class " + model);
