@@ -101,11 +101,16 @@ var (
 func server(t testing.TB) *jvm {
 	t.Helper()
 	java, javac, cp := testtool.Java(t)
-	once.Do(func() { shared, startErr = start(java, javac, cp) })
-	if startErr != nil {
-		t.Fatalf("jackson: %v", startErr)
+	j, err := serve(java, javac, cp)
+	if err != nil {
+		t.Fatalf("jackson: %v", err)
 	}
-	return shared
+	return j
+}
+
+func serve(java, javac, cp string) (*jvm, error) {
+	once.Do(func() { shared, startErr = start(java, javac, cp) })
+	return shared, startErr
 }
 
 func start(java, javac, cp string) (*jvm, error) {

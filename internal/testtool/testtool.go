@@ -5,6 +5,7 @@
 package testtool
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,7 @@ func Required() bool {
 
 func missing(t testing.TB, what, why string) {
 	t.Helper()
-	msg := what + " not available (" + why + "); `make test` installs it (make test-deps)"
+	msg := MissingMessage(what, errors.New(why))
 	if Required() {
 		t.Fatal(msg)
 	}
@@ -44,20 +45,35 @@ func Python(t testing.TB) string {
 // core and annotations jars (Debian's libjackson2-databind-java).
 func Java(t testing.TB) (java, javac, classpath string) {
 	t.Helper()
+	java, javac, classpath, what, err := JavaTools()
+	if err != nil {
+		missing(t, what, err.Error())
+	}
+	return java, javac, classpath
+}
+
+// JavaTools is Java's lookup for checks that run outside a test (after m.Run in a TestMain);
+// on failure, what names the Debian package that is missing.
+func JavaTools() (java, javac, classpath, what string, err error) {
 	java, err1 := exec.LookPath("java")
 	javac, err2 := exec.LookPath("javac")
 	if err1 != nil || err2 != nil {
-		missing(t, "a JDK (default-jdk-headless)", "java or javac not on PATH")
+		return "", "", "", "a JDK (default-jdk-headless)", errors.New("java or javac not on PATH")
 	}
 	var jars []string
 	for _, name := range []string{"jackson-databind.jar", "jackson-core.jar", "jackson-annotations.jar"} {
 		p := filepath.Join("/usr/share/java", name)
 		if _, err := os.Stat(p); err != nil {
-			missing(t, "libjackson2-databind-java", p+" not found")
+			return "", "", "", "libjackson2-databind-java", errors.New(p + " not found")
 		}
 		jars = append(jars, p)
 	}
-	return java, javac, strings.Join(jars, string(os.PathListSeparator))
+	return java, javac, strings.Join(jars, string(os.PathListSeparator)), "", nil
+}
+
+// MissingMessage is the text of a skip or failure for a missing tool, for checks outside tests.
+func MissingMessage(what string, err error) string {
+	return what + " not available (" + err.Error() + "); `make test` installs it (make test-deps)"
 }
 
 // Chromium returns Debian's headless-capable browser.

@@ -24,8 +24,6 @@ import (
 
 var testS3 s3server.Env
 
-func TestMain(m *testing.M) { s3server.Main(m, &testS3) }
-
 // storeEnv is one store kind under test, with raw access for assertions.
 type storeEnv struct {
 	url      string

@@ -177,6 +177,7 @@ func (s *fileStore) Put(ctx context.Context, id string, body []byte, opt PutOpti
 	if err := writeAtomic(path, body); err != nil {
 		return "", fmt.Errorf("put %s: %w", path, err)
 	}
+	observeWrite(id, body)
 	return fileETag(body), nil
 }
 

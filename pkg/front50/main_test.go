@@ -14,18 +14,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/pipegen/pipegen/internal/jackson"
 	"github.com/pipegen/pipegen/internal/s3server"
 )
 
 // testS3 is the S3 server this test binary shares (started on first use).
 var testS3 s3server.Env
 
+// written is every pipeline object the tests of this package wrote; Jackson reads them all
+// after the tests (the conformance check).
+var written = jackson.NewWrites("Pipeline")
+
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		helperProcess()
 		return
 	}
-	s3server.Main(m, &testS3)
+	stop := ObserveWrites(written.Add)
+	code := m.Run()
+	stop()
+	testS3.Close()
+	os.Exit(written.Check(code))
 }
 
 // pipelineBody returns a valid pipeline object.

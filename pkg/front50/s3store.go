@@ -254,6 +254,7 @@ func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOption
 	key := s.lay.objectKey(id)
 	etag, attempts, err := s.putKey(ctx, key, body, opt)
 	if err == nil {
+		observeWrite(id, body)
 		return etag, nil
 	}
 	if errors.Is(err, ErrPrecondition) && attempts > 1 {
@@ -261,6 +262,7 @@ func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOption
 		// which makes the retry fail its own condition. The write did happen
 		// if the object is now byte for byte what we sent.
 		if obj, _, gerr := s.getKey(ctx, key); gerr == nil && bytes.Equal(obj.Body, body) {
+			observeWrite(id, body)
 			return obj.ETag, nil
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,6 +133,22 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		return openFile(cfg)
 	default:
 		return nil, fmt.Errorf("unknown store URL %q: accepted schemes are s3://BUCKET[/ROOT] and file://DIR", cfg.URL)
+	}
+}
+
+// writeObserver sees every body a store has written (see ObserveWrites).
+var writeObserver atomic.Pointer[func(id string, body []byte)]
+
+// ObserveWrites makes every successful Put, of any store, call f with the body written, until
+// stop is called. Tests use it to have Front50's own reader check every object they wrote.
+func ObserveWrites(f func(id string, body []byte)) (stop func()) {
+	writeObserver.Store(&f)
+	return func() { writeObserver.Store(nil) }
+}
+
+func observeWrite(id string, body []byte) {
+	if f := writeObserver.Load(); f != nil {
+		(*f)(id, body)
 	}
 }
 
