@@ -24,13 +24,17 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `Compare the rendered pipelines with what Front50 holds and show, per pipeline,
 what sync would create, update or delete. Stages are matched by refId and artifacts by id,
 so a reviewer sees the fields that change, not a reshuffled JSON blob. Server-managed
-fields (updateTs, lastModifiedBy, …) never show.
+fields (updateTs, lastModifiedBy, …) never show. Pipelines with identical changes (one
+template change) are shown once with their names; a multi-line string shows the lines that
+changed; a new pipeline shows every field; moving items of an ordered list (parameterConfig)
+is a reorder; a pipeline last saved outside pipegen says by whom and when, as sync reverts it.
 
 With --exit-code the exit status says whether there are changes: 0 none, 2 changes,
 1 an error. Without it, 0 means the diff was computed.`,
 		Example: `  pipegen diff
   pipegen diff --exit-code --service my-microservice
   pipegen diff -o markdown > plan.md     # for a pull-request comment
+  pipegen diff -o markdown --full-plan-url "$CI_JOB_URL"   # named when the comment is shortened
   pipegen diff -o json | jq .summary`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
