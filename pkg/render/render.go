@@ -102,6 +102,19 @@ func New(templatesDir, displayDir string) (*Engine, error) {
 	return e, nil
 }
 
+// Options are the Jinja2 environment settings a project may choose (pipegen.yaml).
+type Options struct {
+	// TrimBlocks drops the first newline after a block tag, LstripBlocks the spaces and tabs
+	// before one at the start of a line: Jinja2's trim_blocks and lstrip_blocks.
+	TrimBlocks, LstripBlocks bool
+}
+
+// SetOptions sets the environment options; call it before the first Render or Check.
+func (e *Engine) SetOptions(o Options) {
+	e.set.Options.TrimBlocks = o.TrimBlocks
+	e.set.Options.LStripBlocks = o.LstripBlocks
+}
+
 // Close releases the templates directory. Templates not compiled yet can no longer be loaded.
 func (e *Engine) Close() error { return e.root.Close() }
 
