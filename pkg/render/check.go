@@ -32,6 +32,9 @@ type parsedFile struct {
 	exports map[string]bool
 	blocks  map[string]*node
 	extends *node
+
+	pongoSrc string      // what pongo2 compiles: src with strict-lookup filters
+	inserted []insertion // where pongoSrc differs from src
 }
 
 type freeUse struct {
@@ -39,7 +42,10 @@ type freeUse struct {
 	line, col  int
 }
 
-type binding struct{ fn bool }
+type binding struct {
+	fn       bool
+	required []string // a macro's parameters without a default, in order (nil: unknown)
+}
 
 // frame is one level of names; for/with/macro bodies and included files get their own
 // (pongo2 gives them a child execution context), if-branches get one to see what they set.
@@ -97,6 +103,7 @@ type walker struct {
 	stack     []string // files on the include/import/extends chain
 	blockSeen map[*node]bool
 	walks     int
+	cond      bool // the next expr is an if/elif condition
 	// unsafe is set when pongo2 must not compile the template: cycles, paths leaving the
 	// directory, include explosions, missing files (pongo2 would report those at the wrong place).
 	unsafe bool
@@ -291,6 +298,7 @@ func (w *walker) branches(c *wctx, fr *frame, n *node) {
 		if b.tag == "else" {
 			hasElse = true
 		} else {
+			w.cond = b.tag == "if" || b.tag == "elif"
 			w.expr(c, fr, b.args, false)
 		}
 		bf := newFrame(fr)
@@ -329,7 +337,12 @@ func guardedNames(toks []token) []string {
 		if t.is(tkKeyword, "not") || t.is(tkKeyword, "or") {
 			return nil
 		}
-		if t.kind != tkIdent || i+2 >= len(toks) || !toks[i+1].is(tkSymbol, "|") || !toks[i+2].is(tkIdent, "default") {
+		if t.kind != tkIdent || i+2 >= len(toks) {
+			continue
+		}
+		isDefault := toks[i+1].is(tkSymbol, "|") && (toks[i+2].is(tkIdent, "default") || toks[i+2].is(tkIdent, "d"))
+		isDefined := toks[i+1].is(tkIdent, "is") && toks[i+2].is(tkIdent, "defined")
+		if !isDefault && !isDefined {
 			continue
 		}
 		if i > 0 && toks[i-1].is(tkSymbol, ".") {
@@ -497,6 +510,8 @@ func (w *walker) macroTag(c *wctx, fr *frame, n *node) {
 	// Parameters: name [= default], … up to the matching ")".
 	depth := 0
 	start := 2
+	var params []string
+	var defaults []bool
 	for i := 2; i < len(args); i++ {
 		t := args[i]
 		switch {
@@ -507,6 +522,8 @@ func (w *walker) macroTag(c *wctx, fr *frame, n *node) {
 		case depth == 0 && (t.is(tkSymbol, ",") || t.is(tkSymbol, ")")):
 			param := args[start:i]
 			if len(param) > 0 && param[0].kind == tkIdent {
+				params = append(params, param[0].val)
+				defaults = append(defaults, len(param) > 1 && param[1].is(tkSymbol, "="))
 				body.bind(param[0].val, false)
 				if len(param) > 2 && param[1].is(tkSymbol, "=") {
 					w.expr(c, fr, param[2:], false)
@@ -522,6 +539,17 @@ func (w *walker) macroTag(c *wctx, fr *frame, n *node) {
 	mc.macro = name
 	w.walkNodes(&mc, body, n.body())
 	fr.bind(name, true)
+	var required []string
+	for k, p := range params {
+		if !defaults[k] {
+			required = append(required, p)
+		}
+	}
+	// Jinja2 stops on a parameter without a default that a call leaves out; pongo2 would print
+	// it empty. Parameters with defaults come last in Jinja2, so the first len(required) count.
+	if len(required) == len(params) || !slicesHasDefaultBefore(defaults) {
+		fr.names[name] = binding{fn: true, required: required}
+	}
 }
 
 // visitNodes calls fn for every node, depth first, including every branch's tag.
@@ -660,4 +688,17 @@ func firstNonSpace(it *item) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+// slicesHasDefaultBefore reports a parameter with a default followed by one without.
+func slicesHasDefaultBefore(defaults []bool) bool {
+	seen := false
+	for _, d := range defaults {
+		if d {
+			seen = true
+		} else if seen {
+			return true
+		}
+	}
+	return false
 }

@@ -7,11 +7,15 @@ package render
 // names it uses. allProtected marks every name as optional (firstof).
 func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 	before := len(w.errs)
+	cond := w.cond
+	w.cond = false
+	w.valueOps(c, toks, cond)
 	type pending struct {
 		t         token
 		call      bool
 		protected bool
 		attr      string
+		nargs     int
 	}
 	var uses []pending
 	var parens []bool // true for a call's parentheses
@@ -65,7 +69,7 @@ func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 					if t.val == "*" {
 						w.errorf(c.f, t.line, t.col, `"**" is not supported by pongo2; write "^" for powers`)
 					} else {
-						w.errorf(c.f, t.line, t.col, `"//" is not supported by pongo2; "/" between two integers already drops the remainder`)
+						w.errorf(c.f, t.line, t.col, `"//" is not supported by pongo2; compute the value in the variables`)
 					}
 					i++
 				}
@@ -104,6 +108,9 @@ func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 				continue
 			}
 			p := pending{t: t, call: next != nil && next.is(tkSymbol, "(")}
+			if p.call {
+				p.nargs = countArgs(toks, i+1)
+			}
 			p.protected = allProtected || isProtected(toks, i)
 			if next != nil && next.is(tkSymbol, ".") && at(i+2) != nil {
 				p.attr = at(i + 2).val
@@ -114,6 +121,9 @@ func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 	idiom := len(w.errs) > before
 	for _, u := range uses {
 		w.use(c, fr, u.t, u.call, u.protected, u.attr, idiom)
+		if b, ok := fr.lookup(u.t.val); ok && b.fn && u.call && u.nargs >= 0 && u.nargs < len(b.required) {
+			w.errorf(c.f, u.t.line, u.t.col, "macro %s: parameter %q is not passed and has no default (Jinja2 stops here; pongo2 would print it empty); pass it or give it a default", u.t.val, b.required[u.nargs])
+		}
 	}
 }
 
@@ -139,10 +149,17 @@ func isProtected(toks []token, i int) bool {
 		return false // a filter argument: the chain after it belongs to the outer value
 	}
 	j := skipPostfix(toks, i+1)
+	if definedTest(toks, j) {
+		return true
+	}
 	for j+1 < len(toks) && toks[j].is(tkSymbol, "|") {
 		name := toks[j+1].val
-		if name == "default" || name == "default_if_none" {
+		if name == "default" || name == "default_if_none" || name == "d" {
 			return true
+		}
+		if j+2 < len(toks) && toks[j+2].is(tkSymbol, "(") {
+			j = skipPostfix(toks, j+2)
+			continue
 		}
 		j += 2
 		if j < len(toks) && toks[j].is(tkSymbol, ":") {
@@ -249,4 +266,41 @@ func (w *walker) use(c *wctx, fr *frame, t token, call, protected bool, attr str
 		return
 	}
 	w.addUse(name, c.f.file, t.line, t.col)
+}
+
+// definedTest reports whether toks[j:] starts with "is [not] defined" or "is [not] undefined".
+func definedTest(toks []token, j int) bool {
+	if j >= len(toks) || !toks[j].is(tkIdent, "is") {
+		return false
+	}
+	j++
+	if j < len(toks) && toks[j].is(tkKeyword, "not") {
+		j++
+	}
+	return j < len(toks) && (toks[j].is(tkIdent, "defined") || toks[j].is(tkIdent, "undefined"))
+}
+
+// countArgs counts the arguments of the call whose "(" is at open; -1 when it cannot tell.
+func countArgs(toks []token, open int) int {
+	end := matching(toks, open)
+	if end < 0 {
+		return -1
+	}
+	if end == open+1 {
+		return 0
+	}
+	n, depth := 1, 0
+	for k := open + 1; k < end; k++ {
+		switch {
+		case toks[k].is(tkSymbol, "(") || toks[k].is(tkSymbol, "["):
+			depth++
+		case toks[k].is(tkSymbol, ")") || toks[k].is(tkSymbol, "]"):
+			depth--
+		case depth == 0 && toks[k].is(tkSymbol, ","):
+			n++
+		case depth == 0 && toks[k].is(tkSymbol, "="):
+			return -1 // keyword arguments, reported elsewhere
+		}
+	}
+	return n
 }

@@ -89,7 +89,7 @@ func (w *walker) isTest(c *wctx, toks []token) {
 	}
 	switch test {
 	case "defined", "undefined":
-		w.errorf(c.f, t.line, t.col, `"is %s%s" is Jinja; pongo2 has no tests: write {%% if x|default:"" %%}…{%% endif %%} (x counts as defined inside), or x|default:"…" for an optional value`, neg, test)
+		// supported: compiled as |_defined or |_undefined (jinjaEdits)
 	case "none":
 		w.errorf(c.f, t.line, t.col, `"is %snone" is Jinja; pongo2 writes {%% if not x %%} / {%% if x %%}`, neg)
 	case "divisibleby":
@@ -136,8 +136,19 @@ var jinjaFilters = map[string]string{
 
 func (w *walker) checkFilter(c *wctx, t token, parenCall bool) {
 	name := t.val
+	if _, ok := jinjaFilterTable[name]; ok {
+		return
+	}
+	if name == "e" || name == "forceescape" {
+		w.errorf(c.f, t.line, t.col, "|%s gives HTML entities in Jinja2 (&lt; for <) and has no pipegen form: pipegen escapes every printed value for YAML already; drop |%s", name, name)
+		return
+	}
 	if parenCall {
-		w.errorf(c.f, t.line, t.col, `filter arguments are written with a colon in pongo2: |%s:"…" instead of |%s(…)`, name, name)
+		if repl, ok := jinjaFilters[name]; ok {
+			w.errorf(c.f, t.line, t.col, "Jinja2's |%s(…) is not supported by pipegen; use %s", name, repl)
+			return
+		}
+		w.errorf(c.f, t.line, t.col, "Jinja2's |%s(…) is not supported by pipegen (pongo2's filters take one argument after a colon, with their own meaning); compute the value in the variables", name)
 		return
 	}
 	if name == "random" {

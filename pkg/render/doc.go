@@ -17,7 +17,13 @@
 //     paths and symlinks pointing outside all fail); {% ssi %}, {% now %}, {% lorem %} and
 //     |random are disabled.
 //   - A name that is neither bound in the template nor passed in the variables is an error with
-//     file and line; x|default:"…" (or default_if_none, or firstof) marks a name as optional.
+//     file and line, and so is a lookup that finds nothing at any depth (a.b.c, a["b"], a loop
+//     item's key, an index past the end: strict.go) and a macro parameter without default not
+//     passed; x|default(…), x|default:"…", default_if_none, firstof and "is defined" make a name
+//     optional. A null in the variables is Jinja2's None (printed "None").
+//   - Jinja2 filter call syntax (x|replace("a", "b")) renders with Jinja2's meaning for the
+//     filters in jinja_filters.go; `or`/`and` whose value is used, "/" and "%" on a string are
+//     refused (check_values.go).
 //     A name set with {% set %} must be set before it is used, in every branch of an if/else
 //     when used after it; sets inside a for/with/macro body do not leave it.
 //   - Macros can only be called, and only call macros defined before them (recursion would crash

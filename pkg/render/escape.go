@@ -120,7 +120,7 @@ func writeJSON(b *strings.Builder, v any, depth int) error {
 		return errors.New("tojson: value nested too deeply")
 	}
 	switch x := v.(type) {
-	case nil:
+	case nil, none:
 		b.WriteString("null")
 	case *pongo2.Value:
 		return writeJSON(b, x.Interface(), depth+1)

@@ -37,6 +37,9 @@ type jinjaCase struct {
 	Hint     string            `json:"hint"`
 	Fix      string            `json:"fix"`
 	FixFiles map[string]string `json:"fix_files"`
+	// NoFix: pipegen has no form that renders Jinja2's value (the hint says where to compute
+	// it instead); the case then only checks the refusal and its position.
+	NoFix bool `json:"no_fix"`
 
 	// Error: Jinja2 fails on this template too (an undefined key, say); pipegen must fail with
 	// an error at a line of a template that contains this text.
@@ -93,7 +96,7 @@ func loadJinjaCases(t *testing.T) []*jinjaCase {
 				t.Fatalf("%s: case %q is also in %s", p, c.Name, prev)
 			}
 			seen[c.Name] = c.source
-			if c.Refused != "" && (c.Fix == "" || c.Hint == "") {
+			if c.Refused != "" && ((c.Fix == "" && !c.NoFix) || c.Hint == "") {
 				t.Fatalf("%s: case %q is refused but has no fix and hint", p, c.Name)
 			}
 			cases = append(cases, c)
@@ -267,14 +270,14 @@ func TestJinja2Differential(t *testing.T) {
 				if !strings.Contains(err.Error(), c.Refused) {
 					t.Errorf("%s: pipegen's error %q does not contain %q", c.source, err, c.Refused)
 				}
+				if perr := positioned(err); perr != nil {
+					t.Errorf("%s: %v", c.source, perr)
+				}
 				if !strings.Contains(err.Error(), c.Hint) {
 					t.Errorf("%s: pipegen's error %q does not show the hint %q", c.source, err, c.Hint)
 				}
-				if !strings.Contains(c.Fix, c.Hint) && !strings.Contains(fmt.Sprint(c.FixFiles), c.Hint) {
-					t.Errorf("%s: the fix does not contain the hint %q", c.source, c.Hint)
-				}
-				if perr := positioned(err); perr != nil {
-					t.Errorf("%s: %v", c.source, perr)
+				if c.NoFix {
+					return
 				}
 				fixed, ferr := renderPipegen(t, c, c.files(c.Fix, c.FixFiles))
 				if ferr != nil {

@@ -30,6 +30,14 @@ var setupPongo2 = sync.OnceValue(func() error {
 			return fmt.Errorf("replace pongo2 filter %s: %w", name, err)
 		}
 	}
+	if err := registerJinjaFilters(); err != nil {
+		return fmt.Errorf("register Jinja2 filters: %w", err)
+	}
+	if !pongo2.FilterExists(strictFilter) {
+		if err := pongo2.RegisterFilter(strictFilter, filterStrictLookup); err != nil {
+			return fmt.Errorf("register pongo2 filter %s: %w", strictFilter, err)
+		}
+	}
 	if !pongo2.FilterExists("tojson") {
 		if err := pongo2.RegisterFilter("tojson", filterToJSON); err != nil {
 			return fmt.Errorf("register pongo2 filter tojson: %w", err)
@@ -53,6 +61,9 @@ type Engine struct {
 
 	cacheMu sync.RWMutex
 	cache   map[string]*compiled
+
+	sitesMu sync.RWMutex
+	sites   []strictSite // lookup chains _strict checks, by id
 }
 
 // compiled is the cached outcome for one template file.
@@ -84,7 +95,7 @@ func New(templatesDir, displayDir string) (*Engine, error) {
 		return nil, fmt.Errorf("list templates in %s: %w", displayDir, err)
 	}
 	e.index()
-	e.loader = &sandboxLoader{root: root, resolve: e.resolveFile}
+	e.loader = &sandboxLoader{root: root, resolve: e.resolveFile, source: e.compiledSource}
 	e.set = pongo2.NewSet("pipegen:"+displayDir, e.loader)
 	// Bans only work before the first template is added to the set.
 	// autoescape off would switch off the YAML escaping every "{{ value }}" relies on; |safe
@@ -323,8 +334,19 @@ func (e *Engine) parsed(file string) (*parsedFile, error) {
 	f.nodes = nodes
 	f.issues = append(f.issues, perr...)
 	analyze(f)
+	f.pongoSrc = e.strictSource(f)
 	e.parsedFiles.Store(file, f)
 	return f, nil
+}
+
+// compiledSource is what pongo2 compiles for a file (compileMu held): its source with the
+// strict-lookup filters added.
+func (e *Engine) compiledSource(file string) ([]byte, error) {
+	f, err := e.parsed(file)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(f.pongoSrc), nil
 }
 
 // get returns the compiled template, compiling it on first use.
@@ -433,19 +455,20 @@ func (e *Engine) runeColumn(file string, line, byteCol int) int {
 		return byteCol
 	}
 	f := v.(*parsedFile)
+	src := f.pongoSrc
 	start := 0
 	for l := 1; l < line; l++ {
-		i := strings.IndexByte(f.src[start:], '\n')
+		i := strings.IndexByte(src[start:], '\n')
 		if i < 0 {
 			return byteCol
 		}
 		start += i + 1
 	}
 	end := start + byteCol - 1
-	if end > len(f.src) {
+	if end > len(src) {
 		return byteCol
 	}
-	return utf8.RuneCountInString(f.src[start:end]) + 1
+	return f.originalColumn(line, utf8.RuneCountInString(src[start:end])+1)
 }
 
 // validIdent matches what pongo2 accepts as a context key ([a-zA-Z0-9_]+).
@@ -488,11 +511,12 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 		switch {
 		case !validIdent(k):
 			return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("variable name %q cannot be used in templates (letters, digits and _ only)", k)}
-		case k == "pipeline_id" || k == "pongo2":
+		case k == "pipeline_id" || k == "pongo2" || k == argsFunc:
 			return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("variable name %q is reserved", k)}
 		}
 		ctx[k] = convertValue(v)
 	}
+	ctx[argsFunc] = packArgs
 	var idErr error
 	ctx["pipeline_id"] = func(args ...*pongo2.Value) (*pongo2.Value, error) {
 		id, err := callResolver(ids, args)
@@ -508,6 +532,11 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 	}()
 	w := &cappedBuffer{limit: MaxOutput}
 	if rerr := c.tpl.ExecuteWriterUnbuffered(ctx, w); rerr != nil {
+		if sf := asStrictFailure(rerr); sf != nil {
+			if se := e.strictError(sf, vars); se != nil {
+				return nil, se
+			}
+		}
 		re := e.convertErr(rerr, file)
 		if idErr != nil {
 			re.cause = idErr

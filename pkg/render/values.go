@@ -87,7 +87,9 @@ func convertNumber(n json.Number) any {
 // modified or shared with a render).
 func convertValue(v any) any {
 	switch x := v.(type) {
-	case nil, bool, string, number, list, dict,
+	case nil:
+		return none(false)
+	case bool, string, number, list, dict, none,
 		int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return x
 	case float64:

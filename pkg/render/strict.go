@@ -1,0 +1,307 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/flosch/pongo2/v6"
+)
+
+// Strict lookups. pongo2 turns a key that is not there (a.b.c, a["b"], item.key, an index past
+// the end) into an empty value, where Jinja2 with StrictUndefined stops. pongo2 has no hook for
+// a failed lookup, so every lookup chain in an expression gets a filter right after it in the
+// source pongo2 compiles: {{ a.b.c }} is compiled as {{ a.b.c|_strict:7 }}, and _strict fails
+// on an empty value, naming site 7 (file, line, column and the chain as written). A JSON null
+// in the variables is the none value, never Go's nil, so an empty value always means "not
+// there". |default and |default_if_none after a chain leave it optional.
+
+const strictFilter = "_strict"
+
+// none is Jinja2's None: false in a condition, printed "None", null in |tojson. A bool kind
+// keeps pongo2's truth test, negation and equality (none equals only none).
+type none bool
+
+func (none) String() string { return "None" }
+
+// strictSite is one rewritten lookup chain.
+type strictSite struct {
+	file      string
+	line, col int
+	text      string // the chain as written
+}
+
+// insertion is text added to the source pongo2 compiles, after character column col.
+type insertion struct{ line, col, n int }
+
+// strictFailure is the error _strict returns; Render turns it into an *Error at the site.
+type strictFailure struct {
+	site int
+	byte bool // a string indexed by number: pongo2 gives a byte, Jinja2 a character
+}
+
+func (s *strictFailure) Error() string {
+	if s.byte {
+		return "pipegen strict byte " + strconv.Itoa(s.site)
+	}
+	return "pipegen strict lookup " + strconv.Itoa(s.site)
+}
+
+// strictFailureRe finds a _strict failure that pongo2 flattened into a message (inside a macro).
+var strictFailureRe = regexp.MustCompile(`pipegen strict (lookup|byte) (\d+)`)
+
+func filterStrictLookup(in *pongo2.Value, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
+	if in.IsNil() {
+		return nil, &pongo2.Error{Sender: "filter:" + strictFilter, OrigError: &strictFailure{site: param.Integer()}}
+	}
+	if _, ok := in.Interface().(uint8); ok {
+		return nil, &pongo2.Error{Sender: "filter:" + strictFilter, OrigError: &strictFailure{site: param.Integer(), byte: true}}
+	}
+	return in, nil
+}
+
+// strictTags lists, for each tag whose arguments hold expressions, where they start.
+func strictArgs(name string, args []token) []token {
+	switch name {
+	case "if", "elif":
+		return args
+	case "for":
+		for i, t := range args {
+			if t.is(tkKeyword, "in") {
+				return args[i+1:]
+			}
+		}
+	case "set":
+		if len(args) > 2 && args[1].is(tkSymbol, "=") {
+			return args[2:]
+		}
+	case "with":
+		return args
+	case "include":
+		for i, t := range args {
+			if t.is(tkIdent, "with") {
+				return args[i+1:]
+			}
+		}
+	}
+	return nil
+}
+
+// strictChains returns the [start, end) token ranges of the lookup chains in an expression
+// that must find a value.
+func strictChains(toks []token) [][2]int {
+	var out [][2]int
+	for i, t := range toks {
+		if t.kind != tkIdent {
+			continue
+		}
+		if i > 0 && (toks[i-1].is(tkSymbol, ".") || toks[i-1].is(tkSymbol, "|") || toks[i-1].is(tkSymbol, ":")) {
+			continue // an attribute, a filter name, or a filter argument
+		}
+		switch t.val {
+		case "forloop", "block", "pipeline_id", "loop", "pongo2":
+			continue
+		}
+		j := skipPostfix(toks, i+1)
+		if j == i+1 || j > len(toks) {
+			continue
+		}
+		call := false
+		depth := 0
+		for k := i + 1; k < j; k++ {
+			switch {
+			case toks[k].is(tkSymbol, "(") || toks[k].is(tkSymbol, "["):
+				if depth == 0 && toks[k].val == "(" {
+					call = true
+				}
+				depth++
+			case toks[k].is(tkSymbol, ")") || toks[k].is(tkSymbol, "]"):
+				depth--
+			}
+		}
+		if call {
+			continue
+		}
+		if isProtected(toks, i) {
+			continue
+		}
+		if j < len(toks) && toks[j].is(tkIdent, "is") {
+			continue
+		}
+		out = append(out, [2]int{i, j})
+	}
+	return out
+}
+
+// strictSource returns the source pongo2 compiles for f: the file with _strict after every
+// lookup chain. Sites are registered in the Engine (compileMu held).
+func (e *Engine) strictSource(f *parsedFile) string {
+	type ins struct {
+		line, col int
+		text      string
+		del       int // characters of the source the text replaces
+	}
+	var all []ins
+	add := func(toks []token) {
+		for _, ed := range jinjaEdits(toks) {
+			all = append(all, ins(ed))
+		}
+		for _, ch := range strictChains(toks) {
+			first, last := toks[ch[0]], toks[ch[1]-1]
+			if first.line != last.line {
+				continue
+			}
+			e.sitesMu.Lock()
+			e.sites = append(e.sites, strictSite{file: f.file, line: first.line, col: first.col, text: tokText(f, toks[ch[0]:ch[1]])})
+			id := len(e.sites) - 1
+			e.sitesMu.Unlock()
+			all = append(all, ins{line: last.line, col: last.end, text: "|" + strictFilter + ":" + strconv.Itoa(id)})
+		}
+	}
+	visitNodes(f.nodes, func(n *node) {
+		switch n.kind {
+		case nodeVar:
+			add(n.it.toks)
+		case nodeTag:
+			add(strictArgs(n.name, n.args))
+		}
+	})
+	if len(all) == 0 {
+		return f.src
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].line != all[j].line {
+			return all[i].line < all[j].line
+		}
+		return all[i].col < all[j].col
+	})
+	var b strings.Builder
+	line, col := 1, 1
+	k, skip := 0, 0
+	for _, r := range f.src {
+		for k < len(all) && all[k].line == line && all[k].col == col {
+			b.WriteString(all[k].text)
+			if n := len(all[k].text) - all[k].del; n > 0 {
+				f.inserted = append(f.inserted, insertion{line: line, col: col, n: n})
+			}
+			skip = max(skip, all[k].del)
+			k++
+		}
+		if skip > 0 {
+			skip--
+		} else {
+			b.WriteRune(r)
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	for ; k < len(all); k++ { // a chain ending the file
+		b.WriteString(all[k].text)
+		f.inserted = append(f.inserted, insertion{line: line, col: col, n: len(all[k].text)})
+	}
+	return b.String()
+}
+
+// originalColumn maps a character column of the compiled source back to the file's own.
+func (f *parsedFile) originalColumn(line, col int) int {
+	shift := 0
+	for _, in := range f.inserted {
+		if in.line != line {
+			continue
+		}
+		at := in.col + shift // where the insertion starts in the compiled line
+		switch {
+		case col >= at+in.n:
+			shift += in.n
+		case col >= at:
+			return in.col
+		}
+	}
+	return col - shift
+}
+
+// strictError turns a _strict failure into the error the user sees, naming the first key that
+// is missing when the chain starts at a variable.
+func (e *Engine) strictError(sf *strictFailure, vars map[string]any) *Error {
+	e.sitesMu.RLock()
+	defer e.sitesMu.RUnlock()
+	if sf.site < 0 || sf.site >= len(e.sites) {
+		return nil
+	}
+	s := e.sites[sf.site]
+	err := &Error{File: e.display(s.file), Line: s.line, Col: s.col}
+	if sf.byte {
+		err.Msg = fmt.Sprintf(`%s indexes a string by number: Jinja2 gives a character, pongo2 a byte; write |first for [0], or |slice:"i:j"`, s.text)
+		return err
+	}
+	err.Msg = fmt.Sprintf(`%s is undefined%s; write %s|default:"…" where it is optional`, s.text, missingKey(s.text, vars), s.text)
+	return err
+}
+
+// missingKey names the first key of a dotted chain that vars lacks, when it can tell.
+func missingKey(chain string, vars map[string]any) string {
+	if strings.ContainsAny(chain, "[(") {
+		return ""
+	}
+	parts := strings.Split(chain, ".")
+	cur, ok := vars[parts[0]]
+	if !ok {
+		return ""
+	}
+	for i, p := range parts[1:] {
+		switch m := cur.(type) {
+		case map[string]any:
+			v, found := m[p]
+			if !found {
+				return fmt.Sprintf(": %s has no key %q%s", strings.Join(parts[:i+1], "."), p, keyList(m))
+			}
+			cur = v
+		case []any:
+			n, err := strconv.Atoi(p)
+			if err != nil || n >= len(m) {
+				return fmt.Sprintf(": %s has %d items", strings.Join(parts[:i+1], "."), len(m))
+			}
+			cur = m[n]
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+func keyList(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) > 8 {
+		keys = append(keys[:8], "…")
+	}
+	return " (it has " + strings.Join(keys, ", ") + ")"
+}
+
+// asStrictFailure finds a _strict failure inside a pongo2 error.
+func asStrictFailure(err error) *strictFailure {
+	var sf *strictFailure
+	if errors.As(err, &sf) {
+		return sf
+	}
+	var pe *pongo2.Error
+	if errors.As(err, &pe) && pe.OrigError != nil {
+		if errors.As(pe.OrigError, &sf) {
+			return sf
+		}
+	}
+	if m := strictFailureRe.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return &strictFailure{site: n, byte: m[1] == "byte"}
+	}
+	return nil
+}
