@@ -4,10 +4,10 @@
 //
 //   - Output is Jinja2-compatible where pongo2 allows it: line endings are normalised to \n and
 //     one trailing newline is dropped, as Jinja2 does by default.
-//   - Every string printed with {{ }} is escaped for a YAML double-quoted scalar ("{{ v }}" reads
-//     back as exactly v, whatever v holds). In unquoted positions use {{ v|tojson }} (JSON is YAML
-//     flow syntax); |safe prints a value raw. Escaping also applies in plain and block scalars,
-//     where a value containing " or \ or a line break should go through |tojson instead.
+//   - Every value printed with {{ }} is escaped for the YAML context it lands in (double- or
+//     single-quoted, unquoted, block scalar, comment), so it reads back as exactly what was
+//     printed, or the render is refused at the {{ }} (marks.go, yamlctx.go, place.go).
+//     |tojson and |safe print their text as is.
 //   - Integers print as 3, other numbers in shortest form (1.5); lists and maps print as JSON.
 //     Known pongo2 limits: arithmetic producing a float prints with six decimals (use
 //     |floatformat), and a float variable compared with == to a literal is never equal.

@@ -91,12 +91,6 @@ func yamlEscape(s string) string {
 	return b.String()
 }
 
-// filterYAMLEscape replaces pongo2's HTML `escape` filter, which autoescape applies to every
-// string printed by {{ }}. The result is marked safe so an explicit |escape is not doubled.
-func filterYAMLEscape(in *pongo2.Value, _ *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
-	return pongo2.AsSafeValue(yamlEscape(in.String())), nil
-}
-
 // filterToJSON encodes a value as JSON for unquoted positions (`steps: {{ steps|tojson }}`);
 // JSON is YAML flow syntax. Unlike Jinja2's tojson it keeps non-ASCII text as is and does not
 // HTML-escape <, > and &.

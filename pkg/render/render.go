@@ -22,11 +22,12 @@ var templateSuffixes = []string{
 }
 
 // setupPongo2 adjusts pongo2's process-wide registries once: the escape filter, which
-// autoescape applies to every printed string, becomes a YAML escaper, and tojson is added.
+// autoescape applies to every printed string, marks the value for contextual escaping
+// (marks.go), and tojson is added.
 var setupPongo2 = sync.OnceValue(func() error {
 	pongo2.SetAutoescape(true)
 	for _, name := range []string{"escape", "e"} {
-		if err := pongo2.ReplaceFilter(name, filterYAMLEscape); err != nil {
+		if err := pongo2.ReplaceFilter(name, filterMarkString); err != nil {
 			return fmt.Errorf("replace pongo2 filter %s: %w", name, err)
 		}
 	}
@@ -441,6 +442,7 @@ func (e *Engine) convertErr(err error, file string) *Error {
 		msg += fmt.Sprintf(" (near %q)", pe.Token.Val)
 	}
 	if line > 0 {
+		col = unshiftCol(e.loader.shiftsOf(file, line), col)
 		col = e.runeColumn(file, line, col)
 	} else {
 		col = 0
@@ -546,7 +548,7 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 	if w.over {
 		return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("renders more than %d MiB; no pipeline is that large (a loop over the wrong variable?)", MaxOutput>>20)}
 	}
-	return w.buf, nil
+	return e.place(w.buf, file)
 }
 
 // MaxOutput bounds what one template may render. The largest real pipelines are a few hundred

@@ -131,8 +131,8 @@ func TestNumbers(t *testing.T) {
 		{"in a quoted string", `k: "{{ n }}"`, `k: "3"`},
 		{"list prints as JSON", "{{ list }}", `[1, 2.5, "a"]`},
 		{"map prints as JSON", "{{ m }}", `{"replicas": 4}`},
-		{"stringformat", `{{ n|stringformat:"%03d" }}`, "003"},
-		{"floatformat", `{{ f|floatformat:2 }}`, "1.50"},
+		{"stringformat", `v{{ n|stringformat:"%03d" }}`, "v003"},
+		{"floatformat", `v{{ f|floatformat:2 }}`, "v1.50"},
 	}
 	files := map[string]string{}
 	for i, tt := range tests {
@@ -404,7 +404,7 @@ func TestRenderRuntimeFeatures(t *testing.T) {
 		"byname.yml":         "{% include \"parts/stage\" with idx=0 s=\"q\" %} {% import \"parts/lib\" hi %}{{ hi() }}",
 		"parts/stage.yml.j2": "stage {{ idx }} {{ s }} {{ app }}",
 		"parts/lib.j2":       "{% macro hi() export %}hi{% endmacro %}",
-		"verbatim.yml":       "{% verbatim %}{{ not rendered }}{% endverbatim %} {{ app }}",
+		"verbatim.yml":       "k: '{% verbatim %}{{ not rendered }}{% endverbatim %} {{ app }}'",
 	})
 	vars := map[string]any{
 		"stages": []any{"a\"b", "c"}, "app": "svc", "n": json.Number("3"),
@@ -419,7 +419,7 @@ func TestRenderRuntimeFeatures(t *testing.T) {
 		{"sorted", "a=x b=2 c=True "},
 		{"empty", "no stages"},
 		{"byname", "stage 0 q svc hi"},
-		{"verbatim", "{{ not rendered }} svc"},
+		{"verbatim", "k: '{{ not rendered }} svc'"},
 	}
 	for _, tt := range tests {
 		got, err := e.Render(tt.tpl, vars, nil)

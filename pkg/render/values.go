@@ -50,17 +50,10 @@ type list []any
 
 type dict map[string]any
 
-func (l list) String() string { return jsonString([]any(l)) }
+// Printed, the JSON is marked (marks.go) so that a list printed inside a string is refused.
+func (l list) String() string { return markCollectionJSON([]any(l)) }
 
-func (d dict) String() string { return jsonString(map[string]any(d)) }
-
-func jsonString(v any) string {
-	var b strings.Builder
-	if err := writeJSON(&b, v, 0); err != nil {
-		return "<" + err.Error() + ">"
-	}
-	return b.String()
-}
+func (d dict) String() string { return markCollectionJSON(map[string]any(d)) }
 
 // convertNumber turns a json.Number into the Go number pongo2 handles best: int64 when it is
 // an integer that fits (so arithmetic stays integral and it prints as "3"), otherwise number.
