@@ -6,6 +6,7 @@ package examples
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"github.com/pipegen/pipegen/internal/cmdtest"
 	"os"
 	"path/filepath"
@@ -20,7 +21,8 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-var exampleFiles = []string{"github-actions.yml", "gitlab-ci.yml", "Jenkinsfile"}
+var exampleFiles = []string{"github-actions.yml", "gitlab-ci.yml", "Jenkinsfile",
+	"github-actions-reviewed-plan.yml", "gitlab-ci-reviewed-plan.yml", "Jenkinsfile-reviewed-plan"}
 
 // A pipegen invocation where a shell command starts: at the start of a line (a YAML list
 // item or run: value included), in a Jenkins sh '…' or sh(script: '…'), or after ;, && or ||.
@@ -127,6 +129,14 @@ func TestExampleCommandsRun(t *testing.T) {
 					t.Errorf("%s runs no pipegen %s (found %d pipegen commands)", file, want, len(cmds))
 				}
 			}
+			// The reviewed-plan variants apply the plan they saved, never a fresh one.
+			if strings.Contains(file, "reviewed-plan") {
+				for _, c := range cmds {
+					if c.args[0] == "sync" && !hasFlag(c.args, "--plan") || c.args[0] == "diff" && !hasFlag(c.args, "--out") {
+						t.Errorf("%s:%d: pipegen %s: the reviewed-plan variant must save (diff --out) and apply (sync --plan) one plan", file, c.line, strings.Join(c.args, " "))
+					}
+				}
+			}
 			w := newWorkspace(t)
 			synced := false
 			for _, c := range cmds {
@@ -202,6 +212,20 @@ func TestExampleYAMLIsValid(t *testing.T) {
 		if gl[job] == nil {
 			t.Errorf("gitlab-ci.yml has no job %s", job)
 		}
+	}
+	// The reviewed-plan variants: the apply step waits for a person and gets the saved plan.
+	ghr, _ := read("github-actions-reviewed-plan.yml")["jobs"].(doc)
+	if apply, _ := ghr["apply"].(doc); apply == nil || apply["environment"] == nil || apply["needs"] != "plan" {
+		t.Errorf("github-actions-reviewed-plan.yml: apply job %v, want one that needs plan and has an environment", apply)
+	}
+	glr := read("gitlab-ci-reviewed-plan.yml")
+	apply, _ := glr["pipegen-apply"].(doc)
+	rules, _ := apply["rules"].([]any)
+	if len(rules) != 1 || rules[0].(doc)["when"] != "manual" {
+		t.Errorf("gitlab-ci-reviewed-plan.yml: pipegen-apply must be started by hand: %v", apply)
+	}
+	if arts, _ := glr["pipegen-plan"].(doc)["artifacts"].(doc); !strings.Contains(fmt.Sprint(arts["paths"]), "plan.json") {
+		t.Errorf("gitlab-ci-reviewed-plan.yml: the plan job must keep plan.json: %v", arts)
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"io"
 
 	"github.com/pipegen/pipegen/pkg/action"
+	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/output"
 	"github.com/pipegen/pipegen/pkg/plan"
+	"github.com/pipegen/pipegen/pkg/planfile"
 )
 
 // PlanFormats are the -o values of diff and sync.
@@ -17,27 +19,34 @@ var PlanFormats = []string{"text", "json", "markdown"}
 // Planned is a computed plan with the store it was made against.
 type Planned struct {
 	*action.Result
-	Store front50.Store
-	Stats *front50.Stats
+	Config *config.Config
+	Store  front50.Store
+	Stats  *front50.Stats
+	// Source is the digest of the inputs, taken before rendering (nil unless asked for).
+	Source *planfile.Source
 }
 
 // MakePlan resolves config, opens the store and computes the plan. Build problems are printed
-// and returned as ErrSilent.
-func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptions) (*Planned, error) {
+// and returned as ErrSilent. digest takes the source digest a saved plan needs.
+func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptions, digest bool) (*Planned, error) {
 	if err := f.CheckOutput(PlanFormats...); err != nil {
 		return nil, err
 	}
-	cfg, err := f.Config(fac)
+	p, err := f.Open(ctx, fac)
 	if err != nil {
 		return nil, err
 	}
-	store, err := fac.OpenStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	counted, stats := front50.Counted(store)
+	cfg, counted := p.Config, p.Store
 	opt.Filter = f.Filter()
 	opt.NoCache = f.NoCache
+	var src *planfile.Source
+	if digest {
+		d, err := action.SourceDigest(cfg)
+		if err != nil {
+			return nil, err
+		}
+		src = &d
+	}
 	res, err := action.Diff(ctx, cfg, counted, opt)
 	if err != nil {
 		return nil, err
@@ -52,7 +61,22 @@ func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptio
 	if err := ReportBuild(ios, res.Build); err != nil {
 		return nil, err
 	}
-	return &Planned{Result: res, Store: counted, Stats: stats}, nil
+	p.Result, p.Source = res, src
+	return p, nil
+}
+
+// Open resolves the configuration and opens the store, counting its requests for -v.
+func (f *Flags) Open(ctx context.Context, fac *Factory) (*Planned, error) {
+	cfg, err := f.Config(fac)
+	if err != nil {
+		return nil, err
+	}
+	store, err := fac.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	counted, stats := front50.Counted(store)
+	return &Planned{Config: cfg, Store: counted, Stats: stats}, nil
 }
 
 // PrintPlan writes the plan in the chosen format.

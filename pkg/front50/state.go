@@ -20,8 +20,9 @@ type Pipeline struct {
 // object, or under a folder name Front50 cannot load. It is reported, not
 // fatal, so that one bad object does not stop a sync that would fix it.
 type Broken struct {
-	ID  string
-	Err error
+	ID   string
+	ETag string // of the object as listed or read, so a saved plan can tell when it changes
+	Err  error
 }
 
 // State is what the store holds now, indexed. Treat it as read-only: the
@@ -150,7 +151,7 @@ feed:
 
 func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error) {
 	if err := ValidateID(info.ID); err != nil {
-		return nil, &Broken{ID: info.ID, Err: fmt.Errorf("folder name unusable by Front50: %w", err)}, nil
+		return nil, &Broken{ID: info.ID, ETag: info.ETag, Err: fmt.Errorf("folder name unusable by Front50: %w", err)}, nil
 	}
 	obj, err := s.Get(ctx, info.ID)
 	if errors.Is(err, ErrNotFound) {
@@ -161,7 +162,7 @@ func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error
 	}
 	doc, err := DecodeStored(obj.Body)
 	if err != nil {
-		return nil, &Broken{ID: info.ID, Err: err}, nil
+		return nil, &Broken{ID: info.ID, ETag: obj.ETag, Err: err}, nil
 	}
 	return &Pipeline{Info: obj.Info, Doc: doc, Raw: obj.Body}, nil, nil
 }

@@ -95,25 +95,7 @@ func Make(desired []*Desired, state *front50.State, opt Options) (*Plan, error) 
 		}
 		return a.ID < b.ID
 	})
-	for _, it := range p.Items {
-		switch it.Action {
-		case Create:
-			p.Counts.Create++
-		case Update, Adopt:
-			p.Counts.Update++
-		case Delete:
-			p.Counts.Delete++
-		case Unchanged:
-			p.Counts.Unchanged++
-		case Conflict:
-			p.Counts.Conflict++
-		case Orphan:
-			p.Counts.Kept++
-		}
-		if it.Drift != nil {
-			p.Counts.Drift++
-		}
-	}
+	p.Counts = Count(p.Items)
 	return p, nil
 }
 

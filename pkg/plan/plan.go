@@ -73,6 +73,31 @@ type Plan struct {
 	Counts Counts `json:"summary"`
 }
 
+// Count summarises items.
+func Count(items []Item) Counts {
+	var c Counts
+	for _, it := range items {
+		switch it.Action {
+		case Create:
+			c.Create++
+		case Update, Adopt:
+			c.Update++
+		case Delete:
+			c.Delete++
+		case Unchanged:
+			c.Unchanged++
+		case Conflict:
+			c.Conflict++
+		case Orphan:
+			c.Kept++
+		}
+		if it.Drift != nil {
+			c.Drift++
+		}
+	}
+	return c
+}
+
 // HasChanges reports whether applying the plan would write or delete anything.
 func (p *Plan) HasChanges() bool {
 	c := p.Counts

@@ -4,6 +4,7 @@ package diff
 import (
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
+	"github.com/pipegen/pipegen/pkg/planfile"
 	"github.com/spf13/cobra"
 )
 
@@ -13,6 +14,7 @@ type Options struct {
 	ExitCode    bool
 	Prune       bool
 	Concurrency int
+	Out         string
 }
 
 // NewCmd builds the command.
@@ -30,20 +32,36 @@ changed; a new pipeline shows every field; moving items of an ordered list (para
 is a reorder; a pipeline last saved outside pipegen says by whom and when, as sync reverts it.
 
 With --exit-code the exit status says whether there are changes: 0 none, 2 changes,
-1 an error. Without it, 0 means the diff was computed.`,
+1 an error. Without it, 0 means the diff was computed.
+
+--out FILE also saves the plan: every document sync would write and the version of every
+store object and source file it was made from. pipegen sync --plan FILE applies exactly
+that plan, and refuses when the source or the store changed since (docs/plan-file.md).`,
 		Example: `  pipegen diff
   pipegen diff --exit-code --service my-microservice
   pipegen diff -o markdown > plan.md     # for a pull-request comment
   pipegen diff -o markdown --full-plan-url "$CI_JOB_URL"   # named when the comment is shortened
-  pipegen diff -o json | jq .summary`,
+  pipegen diff -o json | jq .summary
+  pipegen diff --out plan.json             # review it, then: pipegen sync --plan plan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Concurrency < 1 {
 				return cmdutil.UsageErrorf("--concurrency must be at least 1")
 			}
-			p, err := opts.Flags.MakePlan(cmd.Context(), f, action.DiffOptions{Prune: opts.Prune, Concurrency: opts.Concurrency})
+			dopt := action.DiffOptions{Prune: opts.Prune, Concurrency: opts.Concurrency}
+			p, err := opts.Flags.MakePlan(cmd.Context(), f, dopt, opts.Out != "")
 			if err != nil {
 				return err
+			}
+			if opts.Out != "" {
+				dopt.Filter = opts.Flags.Filter()
+				out, err := f.Path(opts.Out)
+				if err != nil {
+					return err
+				}
+				if err := planfile.WriteFile(out, action.SavePlan(p.Result, p.Store, *p.Source, dopt, f.Version)); err != nil {
+					return err
+				}
 			}
 			if err := opts.Flags.PrintPlan(f, f.IOStreams.Out, p.Plan); err != nil {
 				return err
@@ -62,5 +80,7 @@ With --exit-code the exit status says whether there are changes: 0 none, 2 chang
 	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
 	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "show the deletions sync --prune would make")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", action.DefaultConcurrency, "store requests in flight at once")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "also save the plan to FILE, for pipegen sync --plan FILE")
+	_ = cmd.MarkFlagFilename("out", "json")
 	return cmd
 }

@@ -70,26 +70,18 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if opts.Concurrency < 1 {
 		return cmdutil.UsageErrorf("--concurrency must be at least 1")
 	}
-	cfg, err := opts.Flags.Config(f)
+	p, err := opts.Flags.Open(ctx, f)
 	if err != nil {
 		return err
 	}
-	store, err := f.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	counted, stats := front50.Counted(store)
-	res, err := action.Import(ctx, cfg, counted, action.ImportOptions{
+	res, err := action.Import(ctx, p.Config, p.Store, action.ImportOptions{
 		Application: opts.Application, Stack: opts.Stack, DryRun: opts.DryRun, Concurrency: opts.Concurrency,
 	})
 	if err != nil {
 		return err
 	}
 	printResult(f, opts, res)
-	if opts.Flags.Verbose {
-		fmt.Fprintf(f.IOStreams.ErrOut, "store requests: %d list, %d get, %d put, %d delete (%s)\n",
-			stats.List, stats.Get, stats.Put, stats.Delete, counted.Location())
-	}
+	opts.Flags.PrintStats(f, p)
 	if err := res.Err(); err != nil {
 		fmt.Fprintf(f.IOStreams.ErrOut, "%s %v\n", f.IOStreams.ErrColorScheme().Red("error:"), err)
 		return cmdutil.ErrSilent

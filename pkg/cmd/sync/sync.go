@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
 	"github.com/pipegen/pipegen/pkg/plan"
+	"github.com/pipegen/pipegen/pkg/planfile"
 	"github.com/spf13/cobra"
 )
 
@@ -19,6 +21,7 @@ type Options struct {
 	Prune       bool
 	Adopt       bool
 	Concurrency int
+	PlanFile    string
 }
 
 // NewCmd builds the command.
@@ -34,9 +37,14 @@ conditional on what was read, so a concurrent change is reported, never overwrit
 
 Nothing is written when any input has a problem or when a planned pipeline has the name
 of one pipegen does not own (use --adopt to take it over, keeping its id).
---prune also deletes pipelines pipegen owns whose source is gone (never UI-made ones).`,
+--prune also deletes pipelines pipegen owns whose source is gone (never UI-made ones).
+
+--plan FILE applies exactly a plan saved by pipegen diff --out FILE (with the options
+it was made with) instead of planning afresh, and refuses, writing nothing, when the
+source or any store object changed since it was made; with --dry-run it only checks.`,
 		Example: `  pipegen sync --dry-run
   pipegen sync
+  pipegen sync --plan plan.json
   pipegen sync --service my-microservice --stack prod --prune`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,6 +60,11 @@ of one pipegen does not own (use --adopt to take it over, keeping its id).
 	fl.BoolVar(&opts.Prune, "prune", false, "delete owned pipelines whose source is gone, within the filters")
 	fl.BoolVar(&opts.Adopt, "adopt", false, "take over same-named pipelines pipegen does not own, keeping their ids")
 	fl.IntVar(&opts.Concurrency, "concurrency", action.DefaultConcurrency, "store requests in flight at once")
+	fl.StringVar(&opts.PlanFile, "plan", "", "apply exactly the plan saved by pipegen diff --out FILE")
+	_ = cmd.MarkFlagFilename("plan", "json")
+	for _, name := range []string{"prune", "adopt", "service", "stack", "pipeline"} {
+		cmd.MarkFlagsMutuallyExclusive("plan", name)
+	}
 	return cmd
 }
 
@@ -59,10 +72,13 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if opts.Concurrency < 1 {
 		return cmdutil.UsageErrorf("--concurrency must be at least 1")
 	}
+	if opts.PlanFile != "" {
+		return runPlan(cmd, f, opts)
+	}
 	ctx := cmd.Context()
 	dopt := action.DiffOptions{Prune: opts.Prune, Adopt: opts.Adopt, Concurrency: opts.Concurrency,
 		Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache}
-	p, err := opts.Flags.MakePlan(ctx, f, dopt)
+	p, err := opts.Flags.MakePlan(ctx, f, dopt, false)
 	if err != nil {
 		return err
 	}
@@ -84,9 +100,86 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	// Apply re-checks deletes against the same filters, and caches what it writes in the
 	// cache the diff used, so the next diff needs no GETs.
 	dopt.CacheDir = p.CacheDir
-	todo := p.Plan.Counts.Create + p.Plan.Counts.Update + p.Plan.Counts.Delete
-	prog := ios.StartProgress("syncing", todo)
-	rep, err := action.Apply(ctx, p.Store, p.Plan, action.SyncOptions{DiffOptions: dopt, Progress: func() { prog.Add(1) }})
+	err = apply(f, opts, p.Plan.Counts, "run pipegen sync again to converge", func(progress func()) (*action.Report, error) {
+		return action.Apply(ctx, p.Store, p.Plan, action.SyncOptions{DiffOptions: dopt, Progress: progress})
+	})
+	opts.Flags.PrintStats(f, p)
+	return err
+}
+
+// runPlan applies a plan saved by diff --out.
+func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
+	ctx := cmd.Context()
+	if err := opts.Flags.CheckOutput(cmdutil.PlanFormats...); err != nil {
+		return err
+	}
+	p, err := opts.Flags.Open(ctx, f)
+	if err != nil {
+		return err
+	}
+	cfg, counted := p.Config, p.Store
+	path, err := f.Path(opts.PlanFile)
+	if err != nil {
+		return err
+	}
+	saved, err := readPlan(path)
+	if err != nil {
+		return err
+	}
+	ios := f.IOStreams
+	pl := saved.Plan.Unwrap()
+	if !ios.IsQuiet() || opts.DryRun {
+		if err := opts.Flags.PrintPlan(f, ios.Out, pl); err != nil {
+			return err
+		}
+	}
+	dopt := action.DiffOptions{Concurrency: opts.Concurrency, NoCache: opts.Flags.NoCache}
+	if !opts.Flags.NoCache {
+		dopt.CacheDir = action.CacheDir(cfg)
+	}
+	if opts.DryRun {
+		err := action.CheckPlan(ctx, cfg, counted, saved)
+		opts.Flags.PrintStats(f, p)
+		if err != nil {
+			return planError(f, err)
+		}
+		if n := pl.Counts.Conflict; n > 0 {
+			fmt.Fprintf(ios.ErrOut, "%s sync would refuse: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
+			return cmdutil.ErrSilent
+		}
+		fmt.Fprintf(ios.ErrOut, "The plan is current: sync --plan %s would apply it as shown.\n", opts.PlanFile)
+		return nil
+	}
+	err = apply(f, opts, pl.Counts, "the plan is now out of date: run pipegen diff --out again, review it and sync that plan", func(progress func()) (*action.Report, error) {
+		return action.ApplyPlan(ctx, cfg, counted, saved, action.SyncOptions{DiffOptions: dopt, Progress: progress})
+	})
+	opts.Flags.PrintStats(f, p)
+	return planError(f, err)
+}
+
+func readPlan(path string) (*planfile.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	defer fh.Close()
+	return planfile.Decode(fh, path)
+}
+
+// planError prints a stale plan's reasons as an error line (exit 1).
+func planError(f *cmdutil.Factory, err error) error {
+	if errors.Is(err, action.ErrStalePlan) {
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s %v\n", f.IOStreams.ErrColorScheme().Red("error:"), err)
+		return cmdutil.ErrSilent
+	}
+	return err
+}
+
+// apply runs the writes with a progress bar and prints the report.
+func apply(f *cmdutil.Factory, opts *Options, counts plan.Counts, again string, run func(progress func()) (*action.Report, error)) error {
+	ios := f.IOStreams
+	prog := ios.StartProgress("syncing", counts.Create+counts.Update+counts.Delete)
+	rep, err := run(func() { prog.Add(1) })
 	prog.Stop()
 	if err != nil {
 		if errors.Is(err, action.ErrConflicts) {
@@ -102,9 +195,8 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		resultOut = ios.ErrOut
 	}
 	printReport(f, rep, resultOut)
-	opts.Flags.PrintStats(f, p)
 	if err := rep.Err(); err != nil {
-		fmt.Fprintf(ios.ErrOut, "%s %v; run pipegen sync again to converge\n", ios.ErrColorScheme().Red("error:"), err)
+		fmt.Fprintf(ios.ErrOut, "%s %v; %s\n", ios.ErrColorScheme().Red("error:"), err, again)
 		return cmdutil.ErrSilent
 	}
 	return nil

@@ -1,0 +1,63 @@
+package root
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSavedPlanCLI is the reviewed-plan workflow: diff --out on the pull request, sync --plan
+// after the merge; a change to the source or the store in between refuses the plan.
+func TestSavedPlanCLI(t *testing.T) {
+	c := newCLI(t, map[string]string{"services/app.yaml": okService, "templates/deploy.yml": okTemplate})
+	if r := c.run("diff", "--exit-code", "--out", "plan.json"); r.code != 2 {
+		t.Fatalf("diff --out: exit %d\n%s", r.code, r.errOut)
+	}
+	if _, err := os.Stat(filepath.Join(c.root, "plan.json")); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.run("sync", "--plan", "plan.json", "--dry-run"); r.code != 0 || !strings.Contains(r.errOut, "The plan is current") || !strings.Contains(r.out, "1 to create") {
+		t.Fatalf("sync --plan --dry-run: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	if len(c.storeFiles()) > 0 {
+		t.Fatal("dry run wrote")
+	}
+	if r := c.run("sync", "--plan", "plan.json", "--prune"); r.code != 1 || !strings.Contains(r.errOut, "plan") {
+		t.Fatalf("--plan with --prune: exit %d\n%s", r.code, r.errOut)
+	}
+	if r := c.run("sync", "--plan", "plan.json"); r.code != 0 || !strings.Contains(r.out, "Applied: 1 created") {
+		t.Fatalf("sync --plan: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	if r := c.run("diff", "--exit-code"); r.code != 0 {
+		t.Fatalf("after sync --plan: exit %d", r.code)
+	}
+
+	// A source change after the review: refused, nothing written.
+	if r := c.run("diff", "--out", "plan2.json"); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	c.write("templates/deploy.yml", strings.Replace(okTemplate, "default:30", "default:45", 1))
+	before := c.storeFiles()
+	r := c.run("sync", "--plan", "plan2.json")
+	expectError(t, []string{"sync", "--plan"}, r, []string{"the plan is out of date", "the source changed", "nothing written", "pipegen diff --out"})
+	if after := c.storeFiles(); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatal("files changed")
+	}
+
+	// A store change after the review.
+	if r := c.run("diff", "--out", "plan3.json"); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	ui := `{"id":"0f5f6c1e-1111-4222-8333-944445555666","application":"other","name":"x","schema":"1","triggers":[],"stages":[]}`
+	c.write(".pipegen/front50/pipelines/0f5f6c1e-1111-4222-8333-944445555666/pipeline-metadata.json", ui)
+	r = c.run("sync", "--plan", "plan3.json")
+	expectError(t, []string{"sync", "--plan"}, r, []string{"1 pipeline object(s) added in the store (0f5f6c1e-1111-4222-8333-944445555666)"})
+
+	// Not a plan at all.
+	c.write("services.json", `{"a":1}`)
+	r = c.run("sync", "--plan", "services.json")
+	expectError(t, []string{"sync", "--plan", "services.json"}, r, []string{"services.json", "not a pipegen plan file"})
+	r = c.run("sync", "--plan", "missing.json")
+	expectError(t, []string{"sync", "--plan", "missing.json"}, r, []string{"missing.json"})
+}
