@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pipegen/pipegen/pkg/diff"
 	"github.com/pipegen/pipegen/pkg/plan"
@@ -23,7 +24,8 @@ func sample() *File {
 			Desired: map[string]any{"id": "id-new", "name": "deploy", "application": "app", "stages": []any{}, "f": json.Number("1e-07")}},
 		{Action: plan.Update, ID: "id-upd", Application: "app", Name: "verify", Source: "services/app.yaml: prod/verify",
 			Changes: []diff.Change{{Kind: diff.Changed, Path: "stages[refId=a].waitTime", From: json.Number("1"), To: json.Number("2")}},
-			Desired: map[string]any{"id": "id-upd", "name": "verify"}, ETag: "abc", Keep: map[string]any{"index": json.Number("3")}},
+			Desired: map[string]any{"id": "id-upd", "name": "verify"}, ETag: "abc",
+			Drift: &plan.Drift{By: "someone@example.com", At: time.UnixMilli(1_700_000_000_123).UTC()}, Keep: map[string]any{"index": json.Number("3")}},
 		{Action: plan.Delete, ID: "id-del", Application: "app", Name: "old", ETag: "def"},
 		{Action: plan.Unchanged, ID: "id-same", Application: "app", Name: "same"},
 	}}
