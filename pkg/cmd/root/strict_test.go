@@ -1,0 +1,66 @@
+package root
+
+import (
+	"os"
+	"testing"
+)
+
+// TestNestedTyposStopEveryCommand: a lookup that finds nothing, at any depth, stops validate,
+// render and sync with exit 1 and the template's file:line, and a sync writes nothing: the
+// pipeline synced before keeps its value (here spec.replicas) instead of losing it.
+func TestNestedTyposStopEveryCommand(t *testing.T) {
+	const service = "name: app\nvars:\n  spec:\n    replicas: 3\n    labels: {team: pay}\n  steps:\n    - {name: bake, wait: 5}\nstacks:\n  dev:\n    pipelines: [deploy]\n"
+	const good = "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ spec.replicas }}\n"
+	tests := []struct {
+		name, template string
+		want           []string
+	}{
+		{"service.vars key", "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ service.vars.spec.replcias }}\n",
+			[]string{"templates/deploy.yml:5:", `service.vars.spec has no key "replcias"`}},
+		{"nested map key", "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ spec.replcias }}\n",
+			[]string{"templates/deploy.yml:5:", `spec has no key "replcias"`}},
+		{"subscript key", "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ spec[\"replcias\"] }}\n",
+			[]string{"templates/deploy.yml:5:", `spec["replcias"] is undefined`}},
+		{"loop item key", "name: deploy-{{ stack }}\nstages:\n{% for s in steps %}\n  - refId: {{ s.name }}\n    type: wait\n    waitTime: {{ s.wiat }}\n{% endfor %}\n",
+			[]string{"templates/deploy.yml:6:", "s.wiat is undefined"}},
+		{"key in a condition", "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {% if spec.labels.tema == \"pay\" %}1{% else %}2{% endif %}\n",
+			[]string{"templates/deploy.yml:5:", `spec.labels has no key "tema"`}},
+		{"macro argument not passed", "{% macro wait(ref, secs) %}  - refId: {{ ref }}\n    type: wait\n    waitTime: {{ secs }}\n{% endmacro %}name: deploy-{{ stack }}\nstages:\n{{ wait(\"a\") }}\n",
+			[]string{"templates/deploy.yml:6:", `parameter "secs" is not passed`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, map[string]string{"services/app.yaml": service, "templates/deploy.yml": good})
+			if r := c.run("sync"); r.code != 0 {
+				t.Fatalf("first sync: exit %d\n%s", r.code, r.errOut)
+			}
+			before := c.storeContents()
+			c.write("templates/deploy.yml", tt.template)
+			for _, args := range [][]string{{"validate"}, {"render"}, {"diff"}, {"sync"}} {
+				expectError(t, args, c.run(args...), tt.want)
+			}
+			after := c.storeContents()
+			if len(after) != len(before) {
+				t.Fatalf("the store changed: %d files before, %d after", len(before), len(after))
+			}
+			for p, b := range before {
+				if after[p] != b {
+					t.Errorf("sync rewrote %s", p)
+				}
+			}
+		})
+	}
+}
+
+func (c *cli) storeContents() map[string]string {
+	c.t.Helper()
+	out := map[string]string{}
+	for _, p := range c.storeFiles() {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		out[p] = string(b)
+	}
+	return out
+}
