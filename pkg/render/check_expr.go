@@ -214,6 +214,15 @@ func (w *walker) use(c *wctx, fr *frame, t token, call, protected bool, attr str
 		}
 		return
 	}
+	if name == "loop" && !call {
+		if _, ok := loopAttrEdits[attr]; ok {
+			if _, inFor := fr.lookup("forloop"); inFor {
+				return // compiled as forloop.… (jinjaEdits)
+			}
+			w.errorf(c.f, t.line, t.col, "loop.%s exists only inside {%% for %%}", attr)
+			return
+		}
+	}
 	if msg := jinjaName(name, call, attr); msg != "" {
 		w.errorf(c.f, t.line, t.col, "%s", msg)
 		return

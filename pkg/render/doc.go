@@ -28,7 +28,7 @@
 //     when used after it; sets inside a for/with/macro body do not leave it.
 //   - Macros can only be called, and only call macros defined before them (recursion would crash
 //     the process); {% for k, v in map %} needs "sorted" (map order is random).
-//   - Jinja idioms pongo2 lacks fail with the pongo2 way to write them (loop.index →
-//     forloop.Counter, default(x) → x|default:…, is defined, ~, {% raw %}, for … else,
-//     .items(), range(), None/True/False, x if c else y, list and dict literals, …).
+//   - loop.index … loop.length and {% for %}…{% else %} are compiled to pongo2's forloop and
+//     {% empty %}. Other Jinja idioms pongo2 lacks fail with the pongo2 way to write them (~,
+//     {% raw %}, .items(), range(), None/True/False, x if c else y, list and dict literals, …).
 package render

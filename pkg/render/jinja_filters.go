@@ -151,6 +151,13 @@ func jinjaEdits(toks []token) []edit {
 			}
 		}
 	}
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].is(tkIdent, "loop") && toks[i+1].is(tkSymbol, ".") && (i == 0 || !toks[i-1].is(tkSymbol, ".")) {
+			if repl, ok := loopAttrEdits[toks[i+2].val]; ok && toks[i+2].line == toks[i].line {
+				out = append(out, edit{line: toks[i].line, col: toks[i].col, text: repl, del: toks[i+2].end - toks[i].col})
+			}
+		}
+	}
 	for i := 1; i+1 < len(toks); i++ {
 		if !toks[i].is(tkIdent, "is") || operandStart(&toks[i-1]) {
 			continue
@@ -181,6 +188,29 @@ func jinjaEdits(toks []token) []edit {
 		out = append(out, edit{line: toks[i].line, col: toks[i].col, text: name + strings.Repeat(" ", span-len(name)), del: span})
 	}
 	return out
+}
+
+// forElseEdits compiles Jinja2's {% for %}…{% else %} (run when the loop ran zero times) as
+// pongo2's {% empty %}, which means the same.
+func forElseEdits(nodes []*node) []edit {
+	var out []edit
+	for _, n := range nodes {
+		for i, b := range n.branches {
+			if i > 0 && n.name == "for" && b.tag == "else" && len(b.it.toks) > 0 {
+				t := b.it.toks[0]
+				out = append(out, edit{line: t.line, col: t.col, text: "empty", del: len("else")})
+			}
+			out = append(out, forElseEdits(b.body)...)
+		}
+	}
+	return out
+}
+
+// loopAttrEdits maps Jinja2's loop variables to pongo2's forloop.
+var loopAttrEdits = map[string]string{
+	"index": "forloop.Counter", "index0": "forloop.Counter0", "revindex": "forloop.Revcounter",
+	"revindex0": "forloop.Revcounter0", "first": "forloop.First", "last": "forloop.Last",
+	"length": "forloop.Counter0|add:forloop.Revcounter",
 }
 
 // edit replaces del characters at line:col with text.

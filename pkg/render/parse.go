@@ -48,7 +48,7 @@ type branch struct {
 
 // blockMiddles lists, per block tag, the tags that open its next section.
 var blockMiddles = map[string][]string{
-	"for":        {"empty", "else"}, // "else" is Jinja; reported, then parsed like "empty"
+	"for":        {"empty", "else"}, // "else" is Jinja's, compiled as "empty" (forElseEdits)
 	"if":         {"elif", "else"},
 	"ifchanged":  {"else"},
 	"ifequal":    {"else"},
@@ -211,9 +211,6 @@ func (p *parser) parseBlock(n *node, stops []string) {
 		}
 		if name == end {
 			return
-		}
-		if n.name == "for" && name == "else" {
-			p.errorf(stop.line, stop.col, "{%% else %%} inside {%% for %%} is Jinja; pongo2 writes {%% empty %%}")
 		}
 		cur = &branch{tag: name, args: stop.toks[1:], it: stop}
 	}

@@ -169,6 +169,9 @@ func (e *Engine) strictSource(f *parsedFile) string {
 			add(strictArgs(n.name, n.args))
 		}
 	})
+	for _, ed := range forElseEdits(f.nodes) {
+		all = append(all, ins(ed))
+	}
 	if len(all) == 0 {
 		return f.src
 	}

@@ -91,7 +91,7 @@ func TestBadInput(t *testing.T) {
 		{"undefined variable", map[string]string{"templates/deploy.yml": "name: x\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ wiat }}\n"},
 			[]string{"templates/deploy.yml:5", "wiat"}},
 		{"jinja idiom", map[string]string{"templates/deploy.yml": "name: x-{{ loop.index }}\n"},
-			[]string{"templates/deploy.yml:1", "forloop.Counter"}},
+			[]string{"templates/deploy.yml:1", "loop.index exists only inside {% for %}"}},
 		{"rendered yaml invalid", map[string]string{"templates/deploy.yml": "name: x\nstages: [\n"},
 			[]string{"templates/deploy.yml", "the rendered YAML is invalid"}},
 		{"duplicate key in rendered yaml", map[string]string{"templates/deploy.yml": "name: x\nkeepWaitingPipelines: true\nname: y\n"},
