@@ -51,6 +51,16 @@ func Compare(current, desired map[string]any) ([]Change, error) {
 	rs := newResolver(current, desired)
 	out := make([]resolved, 0, len(cl))
 	for _, c := range cl {
+		if last := len(c.Path) - 1; last >= 1 && c.Path[last] == orderKey {
+			r, moved, err := rs.reorder(c.Path[:last])
+			if err != nil {
+				return nil, fmt.Errorf("compare: %w", err)
+			}
+			if moved {
+				out = append(out, r)
+			}
+			continue
+		}
 		r, err := rs.resolve(c.Path)
 		if err != nil {
 			return nil, fmt.Errorf("compare: %w", err)
@@ -69,8 +79,7 @@ func Compare(current, desired map[string]any) ([]Change, error) {
 		}
 		out = append(out, r)
 	}
-	out = append(out, reorders(current, desired)...)
-	sortResolved(out)
+	sort.SliceStable(out, func(i, j int) bool { return lessKey(out[i].key, out[j].key) })
 
 	changes := make([]Change, len(out))
 	for i, r := range out {
@@ -193,6 +202,13 @@ func (n *normalizer) value(v any, name string) (any, uint64, error) {
 			}
 			l[keys[i]] = ne
 			h += mix(n.str('k', keys[i]) ^ mix(eh))
+		}
+		if len(t) > 1 && orderedList(name) {
+			// The order of an ordered list is one more member, so that a list with its items
+			// moved is neither equal by hash nor free of changes.
+			order := strings.Join(keys, "\x00")
+			l[orderKey] = leaf{order}
+			h += mix(n.str('k', orderKey) ^ mix(n.str('o', order)))
 		}
 		h = mix(h)
 		return n.register(l, h), h, nil
