@@ -181,6 +181,7 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 		return nil, fmt.Errorf("open templates: %w", err)
 	}
 	defer engine.Close()
+	engine.SetOptions(render.Options{TrimBlocks: cfg.TrimBlocks, LstripBlocks: cfg.LstripBlocks})
 
 	type job struct {
 		svc   *services.Service

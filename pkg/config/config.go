@@ -36,6 +36,8 @@ type Config struct {
 	Templates string
 	Vars      map[string]any
 	Lock      bool
+	// TrimBlocks and LstripBlocks are Jinja2's environment options of the same names.
+	TrimBlocks, LstripBlocks bool
 }
 
 // Overrides are the values given on the command line; empty strings and nil pointers mean
@@ -90,6 +92,7 @@ func Load(o Overrides, env Env, cwd string) (*Config, error) {
 		c.Templates = abs(cwd, v)
 	}
 	c.Vars = fc.Vars
+	c.TrimBlocks, c.LstripBlocks = fc.Jinja.TrimBlocks, fc.Jinja.LstripBlocks
 	if fc.Lock != nil {
 		c.Lock = *fc.Lock
 	}
@@ -161,6 +164,7 @@ type fileConfig struct {
 	S3                         struct{ Endpoint, Region, SSE, KMSKeyID string }
 	Vars                       map[string]any
 	Lock                       *bool
+	Jinja                      struct{ TrimBlocks, LstripBlocks bool }
 }
 
 // Error is a problem in pipegen.yaml.
@@ -206,6 +210,29 @@ func readFile(path string) (*fileConfig, error) {
 			err = str(v, "services", &fc.Services)
 		case "templates":
 			err = str(v, "templates", &fc.Templates)
+		case "jinja":
+			if v.Kind != yaml.MappingNode {
+				err = errf(v, "jinja must be a mapping")
+				break
+			}
+			for j := 0; j+1 < len(v.Content) && err == nil; j += 2 {
+				sk, sv := v.Content[j], v.Content[j+1]
+				var dst *bool
+				switch sk.Value {
+				case "trim_blocks":
+					dst = &fc.Jinja.TrimBlocks
+				case "lstrip_blocks":
+					dst = &fc.Jinja.LstripBlocks
+				default:
+					err = errf(sk, "unknown key %q in jinja (known: trim_blocks, lstrip_blocks)", sk.Value)
+					continue
+				}
+				if sv.ShortTag() != "!!bool" {
+					err = errf(sv, "jinja.%s must be true or false", sk.Value)
+					continue
+				}
+				*dst = strings.EqualFold(sv.Value, "true")
+			}
 		case "lock":
 			if v.ShortTag() != "!!bool" {
 				err = errf(v, "lock must be true or false")
@@ -243,7 +270,7 @@ func readFile(path string) (*fileConfig, error) {
 				}
 			}
 		default:
-			err = errf(k, "unknown key %q (known: store, s3, services, templates, vars, lock)", k.Value)
+			err = errf(k, "unknown key %q (known: store, s3, services, templates, vars, lock, jinja)", k.Value)
 		}
 		if err != nil {
 			return nil, err

@@ -17,7 +17,7 @@ func write(t *testing.T, dir, body string) {
 func TestPrecedence(t *testing.T) {
 	root := t.TempDir()
 	cwd := t.TempDir()
-	write(t, root, "store: s3://from-file\ns3: {endpoint: http://file:9000, region: eu-west-1}\nservices: svc\nlock: false\n")
+	write(t, root, "store: s3://from-file\ns3: {endpoint: http://file:9000, region: eu-west-1}\nservices: svc\nlock: false\njinja: {trim_blocks: true, lstrip_blocks: false}\n")
 	env := map[string]string{}
 	get := func(k string) string { return env[k] }
 
@@ -25,7 +25,7 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Store != "s3://from-file" || c.Endpoint != "http://file:9000" || c.Region != "eu-west-1" || c.Lock || c.Services != filepath.Join(root, "svc") {
+	if c.Store != "s3://from-file" || c.Endpoint != "http://file:9000" || c.Region != "eu-west-1" || c.Lock || c.Services != filepath.Join(root, "svc") || !c.TrimBlocks || c.LstripBlocks {
 		t.Errorf("file values not applied: %+v", c)
 	}
 
@@ -77,6 +77,8 @@ func TestErrors(t *testing.T) {
 		{"bad scheme", "store: gs://bucket\n", `store "gs://bucket": unknown scheme`},
 		{"bad sse", "s3: {sse: DES}\n", `s3.sse "DES"`},
 		{"lock type", "lock: maybe\n", "pipegen.yaml:1:7: lock must be true or false"},
+		{"jinja option type", "jinja: {trim_blocks: yes please}\n", "pipegen.yaml:1:22: jinja.trim_blocks must be true or false"},
+		{"unknown jinja option", "jinja:\n  keep_trailing_newline: true\n", `pipegen.yaml:2:3: unknown key "keep_trailing_newline" in jinja`},
 		{"yaml", "store: [\n", "pipegen.yaml:1: did not find expected node content"},
 	}
 	for _, tt := range tests {

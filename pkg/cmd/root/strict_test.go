@@ -2,6 +2,7 @@ package root
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -63,4 +64,25 @@ func (c *cli) storeContents() map[string]string {
 		out[p] = string(b)
 	}
 	return out
+}
+
+// TestJinjaOptions: pipegen.yaml's jinja.trim_blocks changes what a block scalar holds, as it
+// does in Jinja2.
+func TestJinjaOptions(t *testing.T) {
+	const tpl = "name: deploy\ndescription: |\n  {% if true %}\n  line\n  {% endif %}\n"
+	for _, tt := range []struct {
+		config, want string
+	}{
+		{"", `"description": "\nline\n"`},
+		{"jinja: {trim_blocks: true}\n", `"description": "line\n"`},
+	} {
+		c := newCLI(t, map[string]string{"services/app.yaml": okService, "templates/deploy.yml": tpl, "pipegen.yaml": tt.config})
+		r := c.run("render", "-o", "json")
+		if r.code != 0 {
+			t.Fatalf("%q: exit %d\n%s", tt.config, r.code, r.errOut)
+		}
+		if !strings.Contains(r.out, tt.want) {
+			t.Errorf("%q: output does not hold %s:\n%.800s", tt.config, tt.want, r.out)
+		}
+	}
 }
