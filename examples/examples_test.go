@@ -88,9 +88,18 @@ func newWorkspace(t *testing.T) *workspace {
 	t.Helper()
 	w := &workspace{t: t, root: t.TempDir()}
 	cmdtest.CopyExample(t, "..", w.root)
+	// The store a CI job syncs into is Front50's: it holds data already (here only what
+	// Front50 writes after any save), so sync does not take it for a mistyped location.
+	store := filepath.Join(t.TempDir(), "front50")
+	if err := os.MkdirAll(filepath.Join(store, "pipelines"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(store, "pipelines", "last-modified.json"), []byte(`{"lastModified":1712345678901}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// What the CI configurations set: the store and region from variables or secrets.
 	w.env = map[string]string{
-		"PIPEGEN_STORE":     "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "front50")),
+		"PIPEGEN_STORE":     "file://" + filepath.ToSlash(store),
 		"PIPEGEN_S3_REGION": "us-east-1",
 		"NO_COLOR":          "1",
 	}
@@ -153,6 +162,10 @@ func TestExampleCommandsRun(t *testing.T) {
 				}
 				if c.args[0] == "sync" && code == 0 {
 					synced = true
+				}
+				// Two CI runs in a row must wait for each other's lock, not fail.
+				if c.args[0] == "sync" && !hasFlag(c.args, "--lock-timeout") {
+					t.Errorf("%s:%d: pipegen sync without --lock-timeout", file, c.line)
 				}
 			}
 			// After the example's sync, the plan is clean: diff --exit-code says 0.

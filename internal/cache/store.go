@@ -40,6 +40,9 @@ func WrapStore(s front50.Store, d *Dir) front50.Store {
 	return &Store{Store: s, pack: d.pack(packName("objects", s.Location()))}
 }
 
+// Unwrap returns the cached store, so that front50.LockerOf finds its lock.
+func (s *Store) Unwrap() front50.Store { return s.Store }
+
 // entryMeta is the validator of an object entry: what the store said about the body cached.
 type entryMeta struct {
 	ETag         string `json:"etag"`

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -193,57 +191,4 @@ func snapshotOf(t *testing.T, e, env storeEnv) map[string]string {
 // "NAME/" for the file store (keys relative to its folder) and S3 (the root "NAME").
 func prefixOf(e, env storeEnv) string {
 	return strings.TrimPrefix(strings.TrimPrefix(e.url, env.url), "/") + "/"
-}
-
-var cliResultRe = regexp.MustCompile(`(?m)^(created|updated) (\S+/\S+) \(`)
-
-// The same through two pipegen processes started together, from an empty store: no pipeline
-// is ever reported created by both (that would be one create silently overwriting the other);
-// a process that lost a pipeline exits 1 and names it.
-func TestConcurrentSyncProcesses(t *testing.T) {
-	rounds := 4
-	forEachStore(t, func(t *testing.T, env storeEnv) {
-		a := newRepo(t, synthFiles(10, 1))
-		b := newRepo(t, synthFiles(10, 2))
-		conflicts := 0
-		for round := range rounds {
-			e := env
-			e.url = fmt.Sprintf("%s/procs-%02d", env.url, round)
-			procEnv := os.Environ()
-			args := func(r *repo) []string {
-				out := []string{"sync", "-C", r.root, "--store", e.url, "--concurrency", "2"}
-				if e.endpoint != "" {
-					out = append(out, "--endpoint", e.endpoint)
-				}
-				return out
-			}
-			pa := startPipegen(t, a.root, procEnv, args(a)...)
-			pb := startPipegen(t, b.root, procEnv, args(b)...)
-			codes := []int{pa.wait(t, time.Minute), pb.wait(t, time.Minute)}
-			created := map[string]int{}
-			for i, p := range []*proc{pa, pb} {
-				stderr := p.stderr.String()
-				for _, m := range cliResultRe.FindAllStringSubmatch(stderr, -1) {
-					if m[1] == "created" {
-						created[m[2]]++
-					}
-				}
-				failed := regexp.MustCompile(`(?m)^failed: (\S+/\S+) not (created|updated): .*changed by someone else`).FindAllStringSubmatch(stderr, -1)
-				conflicts += len(failed)
-				if (len(failed) > 0) != (codes[i] == 1) || (codes[i] != 0 && codes[i] != 1) {
-					t.Errorf("round %d run %d: exit %d with %d conflicts named\n%s", round, i, codes[i], len(failed), lastLines(stderr, 4))
-				}
-				if strings.Contains(stderr, "failed:") && len(failed) != strings.Count(stderr, "failed:") {
-					t.Errorf("round %d run %d: failures other than conflicts:\n%s", round, i, stderr)
-				}
-			}
-			for name, n := range created {
-				if n > 1 {
-					t.Errorf("round %d: %s reported created by both syncs", round, name)
-				}
-			}
-			checkIntegrity(t, snapshotOf(t, e, env), prefixOf(e, env), false)
-		}
-		t.Logf("FIGURES concurrency processes (%s): %d rounds of two pipegen processes, %d conflicts reported by name, no pipeline created twice", filepath.Base(t.Name()), rounds, conflicts)
-	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pipegen/pipegen/internal/faultproxy"
+	"github.com/pipegen/pipegen/pkg/front50"
 )
 
 // proc is a pipegen process started by a test.
@@ -23,6 +25,7 @@ type proc struct {
 	stdout, stderr bytes.Buffer
 	done           chan struct{}
 	err            error
+	ended          time.Time
 }
 
 func startPipegen(t *testing.T, dir string, env []string, args ...string) *proc {
@@ -34,7 +37,7 @@ func startPipegen(t *testing.T, dir string, env []string, args ...string) *proc 
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	go func() { p.err = p.cmd.Wait(); p.ended = time.Now(); close(p.done) }()
 	t.Cleanup(func() {
 		select {
 		case <-p.done:
@@ -120,11 +123,12 @@ func TestSyncInterrupted(t *testing.T) {
 			px.SetLatency(15 * time.Millisecond)
 			r := newRepo(t, synthFiles(100, 1)) // 300 pipelines
 			env := awsEnv(srv)
-			args := []string{"sync", "-C", r.root, "--store", "s3://" + bucket, "--endpoint", px.URL, "--concurrency", "4"}
+			args := []string{"sync", "--allow-empty-store", "-C", r.root, "--store", "s3://" + bucket, "--endpoint", px.URL, "--concurrency", "4"}
 			p := startPipegen(t, r.root, env, args...)
-			puts := func() bool {
-				return px.Count(func(e faultproxy.Entry) bool { return e.Method == "PUT" }) >= 40
+			pipelinePuts := func(e faultproxy.Entry) bool {
+				return e.Method == "PUT" && !strings.HasSuffix(e.Key, front50.LockName)
 			}
+			puts := func() bool { return px.Count(pipelinePuts) >= 40 }
 			if !waitFor(p, time.Minute, puts) {
 				t.Fatalf("the sync never got to 40 writes\nstderr:\n%s", p.stderr.String())
 			}
@@ -170,8 +174,8 @@ func TestSyncInterrupted(t *testing.T) {
 			}
 
 			// Nothing new started after the signal: the writes that reached S3 are the ones
-			// reported, plus the bump.
-			putsAfter := px.Count(func(e faultproxy.Entry) bool { return e.Method == "PUT" })
+			// reported, plus the bump (and the lock's create, not counted).
+			putsAfter := px.Count(pipelinePuts)
 			if putsAfter != len(created)+1 {
 				t.Errorf("%d PUTs reached S3, %d pipelines reported written (+1 for last-modified.json)", putsAfter, len(created))
 			}
@@ -199,7 +203,7 @@ func TestSyncKilled(t *testing.T) {
 		px.SetLatency(15 * time.Millisecond)
 		r := newRepo(t, synthFiles(100, 1))
 		env := awsEnv(srv)
-		args := []string{"sync", "-C", r.root, "--store", "s3://" + bucket, "--endpoint", px.URL, "--concurrency", "4"}
+		args := []string{"sync", "--allow-empty-store", "-C", r.root, "--store", "s3://" + bucket, "--endpoint", px.URL, "--concurrency", "4"}
 		p := startPipegen(t, r.root, env, args...)
 		if !waitFor(p, time.Minute, func() bool {
 			return px.Count(func(e faultproxy.Entry) bool { return e.Method == "PUT" }) >= 40
@@ -211,13 +215,14 @@ func TestSyncKilled(t *testing.T) {
 		raw := rawS3{srv: srv, bucket: bucket, root: "front50"}
 		killedWith := checkIntegrity(t, raw.snapshot(t), "front50/", false)
 		px.SetLatency(0)
+		unlockKilled(t, r.root, env, args, func() map[string]string { return raw.snapshot(t) }, "front50/")
 		assertConverges(t, r.root, env, args, func() map[string]string { return raw.snapshot(t) }, "front50/", false)
 		t.Logf("killed with %d objects stored", killedWith)
 	})
 	t.Run("file", func(t *testing.T) {
 		r := newRepo(t, synthFiles(200, 1)) // 600 pipelines, each written with two fsyncs
 		dir := filepath.Join(t.TempDir(), "front50")
-		args := []string{"sync", "-C", r.root, "--store", "file://" + dir, "--concurrency", "4"}
+		args := []string{"sync", "--allow-empty-store", "-C", r.root, "--store", "file://" + dir, "--concurrency", "4"}
 		p := startPipegen(t, r.root, os.Environ(), args...)
 		pipelines := filepath.Join(dir, "pipelines")
 		killed := waitFor(p, time.Minute, func() bool {
@@ -228,11 +233,47 @@ func TestSyncKilled(t *testing.T) {
 		p.wait(t, time.Minute)
 		raw := rawFile{dir: dir}
 		n := checkIntegrity(t, raw.snapshot(t), "", true)
-		if !killed {
+		if killed {
+			unlockKilled(t, r.root, os.Environ(), args, func() map[string]string { return raw.snapshot(t) }, "")
+		} else {
 			t.Logf("the sync ended before the kill; %d objects", n)
 		}
 		assertConverges(t, r.root, os.Environ(), args, func() map[string]string { return raw.snapshot(t) }, "", true)
 	})
+}
+
+var lockIDRe = regexp.MustCompile(`pipegen force-unlock ([0-9a-f-]{36})\n`)
+
+// unlockKilled checks what a killed sync leaves: its lock, which refuses the next sync at once
+// (exit 1, the lock id named, nothing written), until force-unlock releases it.
+func unlockKilled(t *testing.T, root string, env, args []string, snapshot func() map[string]string, prefix string) {
+	t.Helper()
+	before := snapshot()
+	held := before[prefix+front50.LockName]
+	info, err := front50.ParseLockInfo([]byte(held))
+	if err != nil {
+		t.Fatalf("the killed sync left no readable lock (%v): %q", err, held)
+	}
+	start := time.Now()
+	code, _, stderr := runPipegen(t, root, env, args...)
+	if code != 1 || !strings.Contains(stderr, "locked by another sync: lock "+info.ID) {
+		t.Fatalf("sync after the kill: exit %d, want 1 naming lock %s\n%s", code, info.ID, stderr)
+	}
+	m := lockIDRe.FindStringSubmatch(stderr)
+	if m == nil || m[1] != info.ID {
+		t.Fatalf("stderr does not say how to release lock %s:\n%s", info.ID, stderr)
+	}
+	t.Logf("refused in %v", time.Since(start).Round(time.Millisecond))
+	if after := snapshot(); !maps.Equal(before, after) {
+		t.Fatal("the refused sync changed the store")
+	}
+	unlock := append([]string{"force-unlock", m[1]}, syncOnly(args[1:])...)
+	if code, out, stderr := runPipegen(t, root, env, unlock...); code != 0 || !strings.Contains(out, "Released lock "+info.ID) {
+		t.Fatalf("force-unlock: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, ok := snapshot()[prefix+front50.LockName]; ok {
+		t.Fatal("force-unlock left the lock")
+	}
 }
 
 // assertConverges re-runs a sync, then checks the store is valid, bumped and diffs clean.
@@ -246,16 +287,25 @@ func assertConverges(t *testing.T, root string, env, args []string, snapshot fun
 	if lastModifiedOf(snap, prefix) == 0 {
 		t.Error("no last-modified.json after the re-run")
 	}
-	diffArgs := append([]string{"diff", "--exit-code"}, args[1:]...)
-	for i, a := range diffArgs {
-		if a == "--concurrency" {
-			diffArgs = append(diffArgs[:i], diffArgs[i+2:]...)
-			break
-		}
-	}
+	diffArgs := append([]string{"diff", "--exit-code"}, syncOnly(args[1:])...)
 	if code, out, stderr := runPipegen(t, root, env, diffArgs...); code != 0 {
 		t.Fatalf("not converged: diff --exit-code %d\n%s%s", code, lastLines(out, 2), stderr)
 	}
+}
+
+// syncOnly drops the flags of sync that other commands do not take.
+func syncOnly(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "--concurrency", "--lock-timeout", "--max-deletes":
+			i++
+		case "--allow-empty-store", "--adopt":
+		default:
+			out = append(out, args[i])
+		}
+	}
+	return out
 }
 
 func lastLines(s string, n int) string {
@@ -273,7 +323,7 @@ func TestSyncCLINamesFailedPipelines(t *testing.T) {
 	px := newFaultProxy(t, srv)
 	r := newRepo(t, synthFiles(3, 1))
 	env := awsEnv(srv)
-	args := []string{"sync", "-C", r.root, "--store", "s3://" + bucket, "--endpoint", px.URL}
+	args := []string{"sync", "--allow-empty-store", "-C", r.root, "--store", "s3://" + bucket, "--endpoint", px.URL}
 	// svc-002/verify-prod: its id, as the plan derives it.
 	id := pipelineIDOf(t, r, "svc-002", "verify-prod")
 	px.SetPolicy(faultproxy.OnKey("PUT", id+"/pipeline-metadata.json", faultproxy.Forbidden))

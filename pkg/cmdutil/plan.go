@@ -36,6 +36,12 @@ func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptio
 	if err != nil {
 		return nil, err
 	}
+	return f.PlanOn(ctx, fac, p, opt, digest)
+}
+
+// PlanOn computes the plan against the store Open opened, for commands that do something
+// with the store before planning (sync takes its lock).
+func (f *Flags) PlanOn(ctx context.Context, fac *Factory, p *Planned, opt action.DiffOptions, digest bool) (*Planned, error) {
 	cfg, counted := p.Config, p.Store
 	opt.Filter = f.Filter()
 	opt.NoCache = f.NoCache

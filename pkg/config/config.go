@@ -278,3 +278,11 @@ func readFile(path string) (*fileConfig, error) {
 	}
 	return fc, nil
 }
+
+// IsDefaultStore reports whether the store is the embedded default of this repo, configured
+// or not: a new user's first sync into it is expected, so it is exempt from the empty-store
+// guard.
+func (c *Config) IsDefaultStore() bool {
+	def, err := normaliseStore(DefaultStore, c.Root)
+	return err == nil && c.Store == def
+}

@@ -54,3 +54,6 @@ func (c *counted) SetLastModified(ctx context.Context, ms int64) error {
 }
 
 func (c *counted) Location() string { return c.s.Location() }
+
+// Unwrap returns the counted store, so that LockerOf finds its lock.
+func (c *counted) Unwrap() Store { return c.s }

@@ -20,6 +20,8 @@ import (
 // against a copy of a bucket carries over.
 type fileStore struct {
 	dir string // absolute, cleaned
+	// lockMadeDir: CreateLock created dir, so DeleteLock removes it if nothing else is in it.
+	lockMadeDir bool
 }
 
 const lockName = ".lock"

@@ -19,6 +19,19 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	return flockWait(ctx, f, path)
+}
+
+// lockDir is lockFile on a directory, which it neither creates nor changes.
+func lockDir(ctx context.Context, dir string) (func(), error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return flockWait(ctx, f, dir)
+}
+
+func flockWait(ctx context.Context, f *os.File, path string) (func(), error) {
 	fd := int(f.Fd())
 	delay := time.Millisecond
 	for {

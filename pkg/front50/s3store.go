@@ -166,25 +166,9 @@ func parseSSE(sse, kmsKeyID string) (types.ServerSideEncryption, error) {
 func (s *s3Store) Location() string { return "s3://" + s.bucket + "/" + s.lay.root }
 
 func (s *s3Store) List(ctx context.Context) ([]Info, error) {
-	prefix := s.lay.listPrefix()
 	var infos []Info
-	var token *string
-	for {
-		var page *s3.ListObjectsV2Output
-		_, err := s.retry.do(ctx, func(ctx context.Context) error {
-			var err error
-			page, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
-				Bucket:            &s.bucket,
-				Prefix:            &prefix,
-				MaxKeys:           aws.Int32(s.pageSize),
-				ContinuationToken: token,
-			})
-			return err
-		})
-		if err != nil {
-			return nil, s.wrap("list", prefix, err)
-		}
-		for _, o := range page.Contents {
+	err := s.listPages(ctx, s.lay.listPrefix(), func(objs []types.Object) bool {
+		for _, o := range objs {
 			folder, ok := s.lay.folderOf(aws.ToString(o.Key))
 			if !ok {
 				continue
@@ -196,16 +180,41 @@ func (s *s3Store) List(ctx context.Context) ([]Info, error) {
 				Size:         aws.ToInt64(o.Size),
 			})
 		}
-		if !aws.ToBool(page.IsTruncated) {
-			break
-		}
-		if aws.ToString(page.NextContinuationToken) == "" {
-			return nil, s.wrap("list", prefix, errors.New("server reported a truncated listing without a continuation token"))
-		}
-		token = page.NextContinuationToken
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
 	return infos, nil
+}
+
+// listPages lists every key under prefix, a page at a time, until page returns false.
+func (s *s3Store) listPages(ctx context.Context, prefix string, page func([]types.Object) bool) error {
+	var token *string
+	for {
+		var out *s3.ListObjectsV2Output
+		_, err := s.retry.do(ctx, func(ctx context.Context) error {
+			var err error
+			out, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+				Bucket:            &s.bucket,
+				Prefix:            &prefix,
+				MaxKeys:           aws.Int32(s.pageSize),
+				ContinuationToken: token,
+			})
+			return err
+		})
+		if err != nil {
+			return s.wrap("list", prefix, err)
+		}
+		if !page(out.Contents) || !aws.ToBool(out.IsTruncated) {
+			return nil
+		}
+		if aws.ToString(out.NextContinuationToken) == "" {
+			return s.wrap("list", prefix, errors.New("server reported a truncated listing without a continuation token"))
+		}
+		token = out.NextContinuationToken
+	}
 }
 
 func (s *s3Store) Get(ctx context.Context, id string) (*Object, error) {
@@ -220,7 +229,14 @@ func (s *s3Store) Get(ctx context.Context, id string) (*Object, error) {
 
 // getKey reads a whole object; a body that breaks off is read again.
 func (s *s3Store) getKey(ctx context.Context, key string) (*Object, int, error) {
+	obj, _, attempts, err := s.getVersioned(ctx, key)
+	return obj, attempts, err
+}
+
+// getVersioned is getKey that also returns the object's version id ("" when unversioned).
+func (s *s3Store) getVersioned(ctx context.Context, key string) (*Object, string, int, error) {
 	var obj *Object
+	var version string
 	attempts, err := s.retry.do(ctx, func(ctx context.Context) error {
 		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 		if err != nil {
@@ -239,9 +255,10 @@ func (s *s3Store) getKey(ctx context.Context, key string) (*Object, int, error) 
 			},
 			Body: body,
 		}
+		version = aws.ToString(out.VersionId)
 		return nil
 	})
-	return obj, attempts, err
+	return obj, version, attempts, err
 }
 
 func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOptions) (string, error) {
@@ -272,9 +289,15 @@ func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOption
 // putKey writes body as Front50 does (plain PUT with Content-MD5 and the
 // configured encryption). A failed condition comes back as ErrPrecondition.
 func (s *s3Store) putKey(ctx context.Context, key string, body []byte, opt PutOptions) (string, int, error) {
+	etag, _, attempts, err := s.putVersioned(ctx, key, body, opt)
+	return etag, attempts, err
+}
+
+// putVersioned is putKey that also returns the version id written ("" when unversioned).
+func (s *s3Store) putVersioned(ctx context.Context, key string, body []byte, opt PutOptions) (string, string, int, error) {
 	sum := md5.Sum(body)
 	contentMD5 := base64.StdEncoding.EncodeToString(sum[:])
-	var etag string
+	var etag, version string
 	attempts, err := s.retry.do(ctx, func(ctx context.Context) error {
 		in := &s3.PutObjectInput{
 			Bucket:        &s.bucket,
@@ -299,18 +322,18 @@ func (s *s3Store) putKey(ctx context.Context, key string, body []byte, opt PutOp
 		if err != nil {
 			return err
 		}
-		etag = aws.ToString(out.ETag)
+		etag, version = aws.ToString(out.ETag), aws.ToString(out.VersionId)
 		return nil
 	})
 	if err != nil {
 		// If-Match on a key that is gone is a 404 on AWS: the object we meant
 		// to update was deleted concurrently.
 		if isPrecondition(err) || (opt.IfMatch != "" && isNotFound(err)) {
-			return "", attempts, fmt.Errorf("%w: %w", ErrPrecondition, err)
+			return "", "", attempts, fmt.Errorf("%w: %w", ErrPrecondition, err)
 		}
-		return "", attempts, err
+		return "", "", attempts, err
 	}
-	return etag, attempts, nil
+	return etag, version, attempts, nil
 }
 
 func (s *s3Store) Delete(ctx context.Context, id string, ifMatch string) error {
@@ -322,6 +345,11 @@ func (s *s3Store) Delete(ctx context.Context, id string, ifMatch string) error {
 		}
 		return nil
 	}
+	return s.deleteIfMatch(ctx, key, ifMatch)
+}
+
+// deleteIfMatch deletes key only if its ETag is ifMatch.
+func (s *s3Store) deleteIfMatch(ctx context.Context, key, ifMatch string) error {
 	// The HEAD check protects on servers that ignore If-Match on DeleteObject;
 	// it leaves a window between HEAD and DELETE in which another writer's
 	// change would be deleted. Servers that honour If-Match close that window.

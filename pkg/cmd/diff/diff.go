@@ -67,6 +67,8 @@ that plan, and refuses when the source or the store changed since (docs/plan-fil
 				return err
 			}
 			opts.Flags.PrintStats(f, p)
+			cmdutil.NoteLockHeld(cmd.Context(), f.IOStreams, p.Store)
+			cmdutil.NoteEmptyStore(cmd.Context(), f.IOStreams, p)
 			if opts.ExitCode && p.Plan.HasChanges() {
 				return &cmdutil.ExitError{Code: cmdutil.ExitChanges}
 			}

@@ -327,7 +327,7 @@ func TestInitThenValidateAndSync(t *testing.T) {
 func TestImportThenDiffIsClean(t *testing.T) {
 	src := exampleRepo(t)
 	store := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "front50"))
-	if r := src.run("sync", "--store", store); r.code != 0 {
+	if r := src.run("sync", "--allow-empty-store", "--store", store); r.code != 0 {
 		t.Fatalf("sync: %s", r.errOut)
 	}
 	dir := strings.TrimPrefix(store, "file://")

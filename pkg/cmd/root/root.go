@@ -3,6 +3,7 @@ package root
 
 import (
 	"github.com/pipegen/pipegen/pkg/cmd/diff"
+	"github.com/pipegen/pipegen/pkg/cmd/forceunlock"
 	importcmd "github.com/pipegen/pipegen/pkg/cmd/import"
 	initcmd "github.com/pipegen/pipegen/pkg/cmd/init"
 	"github.com/pipegen/pipegen/pkg/cmd/render"
@@ -52,7 +53,7 @@ differ from what Front50 keeps in S3, and writes exactly the changes.`,
 	}
 	add(groupPipelines, render.NewCmd(f), validate.NewCmd(f), diff.NewCmd(f), sync.NewCmd(f))
 	add(groupStart, initcmd.NewCmd(f), importcmd.NewCmd(f))
-	add(groupOther, version.NewCmd(f))
+	add(groupOther, forceunlock.NewCmd(f), version.NewCmd(f))
 
 	// cobra adds `completion` and `help` on Execute; adding them now lets us document them.
 	cmd.SetCompletionCommandGroupID(groupOther)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 	"os"
 
 	"github.com/pipegen/pipegen/pkg/action"
@@ -22,6 +23,9 @@ type Options struct {
 	Adopt       bool
 	Concurrency int
 	PlanFile    string
+	LockTimeout time.Duration
+	// AllowEmptyStore lets sync write into a location that holds no Front50 data.
+	AllowEmptyStore bool
 }
 
 // NewCmd builds the command.
@@ -65,20 +69,41 @@ source or any store object changed since it was made; with --dry-run it only che
 	for _, name := range []string{"prune", "adopt", "service", "stack", "pipeline"} {
 		cmd.MarkFlagsMutuallyExclusive("plan", name)
 	}
+	fl.BoolVar(&opts.AllowEmptyStore, "allow-empty-store", false, "write into a store location that holds no Front50 data yet (a new bucket or folder)")
+	fl.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "wait this long (e.g. 5m) for another sync's lock, with backoff, instead of exiting 1 at once")
 	return cmd
 }
 
-func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
+func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) (err error) {
 	if opts.Concurrency < 1 {
 		return cmdutil.UsageErrorf("--concurrency must be at least 1")
 	}
-	if opts.PlanFile != "" {
-		return runPlan(cmd, f, opts)
+	if opts.LockTimeout < 0 {
+		return cmdutil.UsageErrorf("--lock-timeout must not be negative")
+	}
+	if err := opts.Flags.CheckOutput(cmdutil.PlanFormats...); err != nil {
+		return err
 	}
 	ctx := cmd.Context()
+	opened, err := opts.Flags.Open(ctx, f)
+	if err != nil {
+		return err
+	}
+	emptyStore, release, err := guard(cmd, f, opts, opened)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := release(); rerr != nil && err == nil {
+			err = cmdutil.ErrSilent
+		}
+	}()
+	if opts.PlanFile != "" {
+		return runPlan(cmd, f, opts, opened, emptyStore)
+	}
 	dopt := action.DiffOptions{Prune: opts.Prune, Adopt: opts.Adopt, Concurrency: opts.Concurrency,
 		Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache}
-	p, err := opts.Flags.MakePlan(ctx, f, dopt, false)
+	p, err := opts.Flags.PlanOn(ctx, f, opened, dopt, false)
 	if err != nil {
 		return err
 	}
@@ -95,6 +120,10 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 			fmt.Fprintf(ios.ErrOut, "%s sync would refuse: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
 			return cmdutil.ErrSilent
 		}
+		if emptyStore {
+			printEmptyStore(f, p.Store.Location())
+			return cmdutil.ErrSilent
+		}
 		return nil
 	}
 	// Apply re-checks deletes against the same filters, and caches what it writes in the
@@ -107,16 +136,39 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	return err
 }
 
-// runPlan applies a plan saved by diff --out.
-func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
+// guard refuses a store location with no Front50 data (unless allowed), before anything is
+// created, and takes the sync lock for the whole read-plan-write. A dry run takes no lock but
+// says when one is held, and reports an empty store after its plan.
+func guard(cmd *cobra.Command, f *cmdutil.Factory, opts *Options, p *cmdutil.Planned) (emptyStore bool, release func() error, err error) {
 	ctx := cmd.Context()
-	if err := opts.Flags.CheckOutput(cmdutil.PlanFormats...); err != nil {
-		return err
+	release = func() error { return nil }
+	if !opts.AllowEmptyStore && !p.Config.IsDefaultStore() {
+		has, err := action.StoreHasData(ctx, p.Store)
+		if err != nil {
+			return false, release, err
+		}
+		emptyStore = !has
 	}
-	p, err := opts.Flags.Open(ctx, f)
-	if err != nil {
-		return err
+	if opts.DryRun {
+		cmdutil.NoteLockHeld(ctx, f.IOStreams, p.Store)
+		return emptyStore, release, nil
 	}
+	if emptyStore {
+		printEmptyStore(f, p.Store.Location())
+		return true, release, cmdutil.ErrSilent
+	}
+	release, err = cmdutil.TakeLock(ctx, f, cmd, p.Store, opts.LockTimeout)
+	return false, release, err
+}
+
+func printEmptyStore(f *cmdutil.Factory, location string) {
+	fmt.Fprintf(f.IOStreams.ErrOut, "%s %s holds no Front50 data, so sync wrote nothing: a mistyped --store (or PIPEGEN_STORE, or store in pipegen.yaml) would otherwise become a new, empty store.\n"+
+		"If this is a new store, run the first sync with --allow-empty-store.\n", f.IOStreams.ErrColorScheme().Red("error:"), location)
+}
+
+// runPlan applies a plan saved by diff --out.
+func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options, p *cmdutil.Planned, emptyStore bool) error {
+	ctx := cmd.Context()
 	cfg, counted := p.Config, p.Store
 	path, err := f.Path(opts.PlanFile)
 	if err != nil {
@@ -145,6 +197,10 @@ func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		}
 		if n := pl.Counts.Conflict; n > 0 {
 			fmt.Fprintf(ios.ErrOut, "%s sync would refuse: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
+			return cmdutil.ErrSilent
+		}
+		if emptyStore {
+			printEmptyStore(f, counted.Location())
 			return cmdutil.ErrSilent
 		}
 		fmt.Fprintf(ios.ErrOut, "The plan is current: sync --plan %s would apply it as shown.\n", opts.PlanFile)
