@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 	"os"
+	"time"
 
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
