@@ -175,24 +175,11 @@ func mdGroup(p *plan.Plan, g *plan.Group) (mdSection, error) {
 }
 
 func mdApp(p *plan.Plan, app string, items []int) (mdSection, error) {
-	var c plan.Counts
-	for _, i := range items {
-		switch p.Items[i].Action {
-		case plan.Create:
-			c.Create++
-		case plan.Update, plan.Adopt:
-			c.Update++
-		case plan.Delete:
-			c.Delete++
-		case plan.Conflict:
-			c.Conflict++
-		case plan.Orphan:
-			c.Kept++
-		}
-		if p.Items[i].Drift != nil {
-			c.Drift++
-		}
+	own := make([]plan.Item, len(items))
+	for k, i := range items {
+		own[k] = p.Items[i]
 	}
+	c := plan.Count(own)
 	var parts []string
 	for _, x := range []struct {
 		n    int

@@ -18,14 +18,30 @@ const OrphanHint = "not in source, kept (pipegen diff --prune shows what sync --
 // into "… and N more" (verbose names all).
 const textGroupShown = 10
 
-// PlanText writes the plan for a terminal, in the spirit of `terraform plan`: one block per
-// pipeline that sync would touch (pipelines with identical changes share one block), one line
-// per kept orphan (and per unchanged pipeline when verbose), then the summary line. Colour
+// PlanText writes the plan for a terminal, in the spirit of `terraform plan`: the pipelines
+// changed outside pipegen, then one block per pipeline that sync would touch (pipelines with
+// identical changes share one block), one line per kept orphan (and per unchanged pipeline
+// when verbose), then the summary line. Colour
 // comes only from cs (nil or disabled: none).
 func PlanText(w io.Writer, p *plan.Plan, cs *iostreams.ColorScheme, verbose bool) error {
 	ew := &errWriter{w: w}
 	groups := sharedGroups(p)
 	prevBlock, prevLine := false, false
+	// Edits made outside pipegen come first, apart from what the source changes: sync
+	// reverts them, and the people who made them may not know.
+	var drifted []string
+	for _, it := range p.Items {
+		if it.Drift != nil {
+			drifted = append(drifted, "    "+cs.Bold(fullName(it))+": "+DriftText(it.Drift))
+		}
+	}
+	if len(drifted) > 0 {
+		ew.println(cs.Red("!") + " " + cs.Bold(plural(len(drifted), "pipeline", "pipelines")+" changed outside pipegen") + cs.Gray(" (sync reverts these changes; details below):"))
+		for _, l := range drifted {
+			ew.println(l)
+		}
+		prevBlock = true
+	}
 	for i, it := range p.Items {
 		var lines []string
 		block := true
