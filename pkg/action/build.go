@@ -62,6 +62,10 @@ type Pipeline struct {
 	InScope             bool
 	Warnings            []string
 
+	// pinned is the id the service file's entry sets (`id:`, written by import); "" for none.
+	pinned                string
+	pinnedLine, pinnedCol int
+
 	text []byte // rendered YAML, for mapping problems to lines
 	raw  any    // decoded value before Prepare
 	// The template file, read again only to map a problem back to its line: most builds have
@@ -278,6 +282,7 @@ func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded
 	p := &Pipeline{
 		Service: svc.Name, Stack: st.Name, Key: e.Key, Template: tmplDisplay, text: text,
 		templatesDir: cfg.Templates, templateFile: file,
+		pinned: e.ID, pinnedLine: e.IDLine, pinnedCol: e.IDCol,
 	}
 	p.Source = src.String()
 	p.Application = svc.Name
@@ -337,12 +342,29 @@ func (b *Build) assignIDs(opt BuildOptions) {
 			}
 		}
 	}
+	pinnedBy := map[string]*Pipeline{}
+	var keep []*Pipeline
 	for _, p := range b.Pipelines {
 		p.ID = pipeline.PipelineID(p.Service, p.Stack, p.Key)
 		if id, ok := owned[plan.IdentityKey(p.Marker)]; ok {
 			p.ID = id
+			if p.pinned != "" && p.pinned != id {
+				b.Problems = append(b.Problems, p.pinProblem(fmt.Sprintf("id %s: this entry already manages pipeline %s (it carries the ownership marker of %s); remove the id line or make it %s", p.pinned, id, p.Source, id)))
+				continue
+			}
+			keep = append(keep, p)
 			continue
 		}
+		if p.pinned != "" {
+			if msg := b.checkPin(p, opt.State, pinnedBy); msg != "" {
+				b.Problems = append(b.Problems, p.pinProblem(msg))
+				continue
+			}
+			p.ID, p.Pinned = p.pinned, true
+			keep = append(keep, p)
+			continue
+		}
+		keep = append(keep, p)
 		if opt.Adopt && opt.State != nil && p.Name != "" {
 			for _, other := range opt.State.ByName(p.Application, p.Name) {
 				if _, isOwned := pipeline.MarkerOf(other.Doc); !isOwned {
@@ -352,6 +374,7 @@ func (b *Build) assignIDs(opt BuildOptions) {
 			}
 		}
 	}
+	b.Pipelines = keep
 }
 
 // checkNames rejects two pipelines with one name in an application, naming both sources.

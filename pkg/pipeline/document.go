@@ -232,3 +232,19 @@ func assignTriggerIDs(doc map[string]any, pipelineID string, r *Result) {
 		seen[id] = i
 	}
 }
+
+// NotInTemplate reports whether a top-level field of a stored pipeline stays out of a template
+// made from it: pipegen sets it (id, application, the marker), the server does
+// (ServerManaged), or it is carried over from the stored object (index).
+func NotInTemplate(field string) bool {
+	switch field {
+	case FieldID, FieldApplication, MarkerKey, FieldIndex:
+		return true
+	}
+	for _, f := range ServerManaged {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}

@@ -23,6 +23,9 @@ type Desired struct {
 	Source      string
 	Marker      pipeline.Marker
 	Doc         map[string]any
+	// Pinned: the source names this pipeline's id (an `id:` written by import), so a stored
+	// pipeline pipegen does not own yet is taken over without --adopt.
+	Pinned bool
 }
 
 // Options shape a plan.
@@ -170,7 +173,7 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 	switch {
 	case !owned:
 		it.Action = Adopt
-		it.Reason = "taken over from the UI (--adopt); its id is kept"
+		it.Reason = adoptReason(d, opt)
 	case len(it.Changes) == 0:
 		it.Action = Unchanged
 	default:

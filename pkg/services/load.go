@@ -304,15 +304,23 @@ func (p *parser) entry(n *yaml.Node) *Entry {
 	case yaml.ScalarNode:
 		e.Template = p.str(n, "a pipeline entry")
 	case yaml.MappingNode:
-		var keyNode *yaml.Node
+		var keyNode, idNode *yaml.Node
 		p.fields(n, "a pipeline entry", map[string]func(k, v *yaml.Node){
 			"template": func(k, v *yaml.Node) { e.Template = p.str(v, "template") },
 			"key":      func(k, v *yaml.Node) { keyNode = v; e.Key = p.str(v, "key") },
 			"vars":     func(k, v *yaml.Node) { e.Vars = p.vars(v, "vars") },
+			"id":       func(k, v *yaml.Node) { idNode = v; e.ID = p.str(v, "id") },
 		})
 		if e.Template == "" {
 			p.errf(n, "pipeline entry needs `template`")
 			return nil
+		}
+		if idNode != nil && strings.TrimSpace(e.ID) != e.ID || idNode != nil && e.ID == "" {
+			p.errf(idNode, "id must be the id of a stored pipeline, without spaces")
+			return nil
+		}
+		if idNode != nil {
+			e.IDLine, e.IDCol = idNode.Line, idNode.Column
 		}
 		if keyNode != nil && e.Key != "" && !identRe.MatchString(e.Key) {
 			p.errf(keyNode, "key %q must be letters, digits, ., _ and -", e.Key)

@@ -35,10 +35,15 @@ type Stack struct {
 
 // Entry is one pipeline of a stack: a template and its identity key within the stack.
 type Entry struct {
-	Template  string
-	Key       string
-	Vars      map[string]any
-	Line, Col int // where the entry is written, for "template not found" and similar
+	Template string
+	Key      string
+	// ID pins the id of the pipeline this entry manages: set by import, so that the next sync
+	// takes over the existing pipeline (made in the UI) under its own id instead of creating
+	// one. Empty: the id derived from the identity.
+	ID            string
+	Vars          map[string]any
+	Line, Col     int // where the entry is written, for "template not found" and similar
+	IDLine, IDCol int // where id is set
 }
 
 // Source names where a pipeline comes from, written the same way in every message and output.
@@ -64,6 +69,16 @@ func isBuiltin(name string) bool {
 	}
 	return false
 }
+
+// ValidName reports whether name can be a service (and Spinnaker application) name.
+func ValidName(name string) bool { return appNameRe.MatchString(name) && len(name) <= maxNameLen }
+
+// ValidIdent reports whether s can be a stack name or an entry key.
+func ValidIdent(s string) bool { return identRe.MatchString(s) }
+
+// ValidVarName reports whether s can be a template variable's name: a plain identifier that is
+// not one of the built-ins.
+func ValidVarName(s string) bool { return validVarName(s) && !isBuiltin(s) }
 
 var (
 	appNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)

@@ -1,5 +1,5 @@
-// Package importcmd is `pipegen import`: bring an application's UI-made pipelines under
-// management, as templates that reproduce them exactly.
+// Package importcmd is `pipegen import`: write the service file and templates that reproduce
+// an application's UI-made pipelines, for the next sync to take over.
 package importcmd
 
 import (
@@ -20,6 +20,7 @@ type Options struct {
 	Flags       cmdutil.Flags
 	Application string
 	Stack       string
+	Stacks      []string
 	DryRun      bool
 	Concurrency int
 }
@@ -29,25 +30,30 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "import --service APP",
-		Short: "Turn an application's existing pipelines into a service file and templates",
+		Short: "Write a service file and templates that reproduce an application's pipelines",
 		Long: `Read the pipelines of application APP from the store and write services/APP.yaml and
-one template per pipeline, templates/imported/APP/KEY.json, that render them exactly.
-A template is the stored JSON without the fields pipegen sets itself (id, application,
-updateTs, lastModifiedBy, createTs, lastModified, index); KEY is a slug of the pipeline's
-name. Every pipeline goes into one stack (--stack, default "main").
+templates under templates/imported/APP/ that render them exactly. Only files are written;
+the store is only read.
 
-Then each imported pipeline is marked as managed in the store: it is written back,
-conditional on the version that was read, with only what pipegen needs added (its
-ownership marker, the lock block when lock is on, and ids for triggers and expected
-artifacts that have none; -v lists them), keeping its id, updateTs and lastModifiedBy.
-last-modified.json is bumped once. A following "pipegen diff" shows no changes.
+Templates are YAML in the order the UI shows a pipeline (name, refId, type and
+requisiteStageRefIds first). Pipelines whose names differ only by a stack (deploy-dev,
+deploy-prod) share one template, with {{ stack }} and variables set per stack for the
+values that differ; other names go to the stack --stack (default "main"). --stacks names
+the stacks the names carry when the guess is wrong. Links to other pipelines become
+pipeline_id("name").
 
-Pipelines pipegen already manages are skipped with a note. Existing files are never
-overwritten. --dry-run prints what would happen and writes nothing.`,
+Each entry of the service file keeps the id of the pipeline it renders. Review and commit
+the files: "pipegen diff" then shows each imported pipeline as "to adopt", with ownership
+(marker and lock) as its only change, and the next "pipegen sync" takes them over,
+keeping their ids.
+
+Importing an application the repo already has adds only its pipelines pipegen does not
+manage yet (new templates, entries added to the service file); nothing else is touched.
+--dry-run prints what would be written and writes nothing.`,
 		Example: `  pipegen import --service my-microservice --dry-run
   pipegen import --service my-microservice
-  pipegen import --service my-microservice --stack prod --store s3://front50-bucket/front50
-  pipegen diff --service my-microservice --exit-code   # 0: the import is exact`,
+  pipegen import --service my-microservice --stacks dev,prod --store s3://front50-bucket/front50
+  pipegen diff --service my-microservice   # the imported pipelines, to adopt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run(cmd.Context(), f, opts)
@@ -57,12 +63,14 @@ overwritten. --dry-run prints what would happen and writes nothing.`,
 	opts.Flags.AddStoreFlags(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Application, "service", "", "the Spinnaker application to import; it becomes the service name (required)")
-	fl.StringVar(&opts.Stack, "stack", action.DefaultImportStack, "the stack to put the imported pipelines in")
+	fl.StringVar(&opts.Stack, "stack", action.DefaultImportStack, "the stack of pipelines whose names name none")
+	fl.StringSliceVar(&opts.Stacks, "stacks", nil, "the stack names pipeline names end or start with (default: found from the names)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would be written and write nothing")
 	fl.IntVar(&opts.Concurrency, "concurrency", action.DefaultConcurrency, "store requests in flight at once")
 	_ = cmd.MarkFlagRequired("service")
 	_ = cmd.RegisterFlagCompletionFunc("service", completeApplications(f, opts))
 	_ = cmd.RegisterFlagCompletionFunc("stack", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("stacks", cobra.NoFileCompletions)
 	return cmd
 }
 
@@ -74,124 +82,95 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	res, err := action.Import(ctx, p.Config, p.Store, action.ImportOptions{
-		Application: opts.Application, Stack: opts.Stack, DryRun: opts.DryRun, Concurrency: opts.Concurrency,
+	ip, err := action.PlanImport(ctx, p.Config, p.Store, action.ImportOptions{
+		Application: opts.Application, Stack: opts.Stack, Stacks: opts.Stacks, Concurrency: opts.Concurrency,
 	})
 	if err != nil {
 		return err
 	}
-	printResult(f, opts, res)
-	opts.Flags.PrintStats(f, p)
-	if err := res.Err(); err != nil {
-		fmt.Fprintf(f.IOStreams.ErrOut, "%s %v\n", f.IOStreams.ErrColorScheme().Red("error:"), err)
-		return cmdutil.ErrSilent
+	if !opts.DryRun && len(ip.Pipelines) > 0 {
+		if err := action.ApplyImport(ip); err != nil {
+			return err
+		}
 	}
+	printPlan(f, opts, ip)
+	opts.Flags.PrintStats(f, p)
 	return nil
 }
 
-func printResult(f *cmdutil.Factory, opts *Options, res *action.ImportResult) {
-	ios := f.IOStreams
-	out, errOut := ios.Out, ios.ErrOut
-	cs := ios.ColorScheme()
-	quiet := opts.Flags.Quiet
-	would := func(done, planned string) string {
-		if opts.DryRun {
-			return planned
-		}
-		return done
-	}
-	if !quiet {
-		for _, p := range res.Pipelines {
-			for _, w := range p.Warnings {
-				fmt.Fprintf(errOut, "%s %s: %s\n", ios.ErrColorScheme().Yellow("warning:"), p.Template, w)
-			}
-		}
-	}
-	if len(res.Pipelines) == 0 {
-		fmt.Fprintf(out, "Nothing to import from application %s in %s.\n", res.Application, res.Store)
-		printSkipped(f, res)
+func printPlan(f *cmdutil.Factory, opts *Options, ip *action.ImportPlan) {
+	out := f.IOStreams.Out
+	cs := f.IOStreams.ColorScheme()
+	if len(ip.Pipelines) == 0 {
+		fmt.Fprintf(out, "Nothing to import from application %s in %s.\n", ip.Application, ip.Store)
+		printSkipped(f, opts, ip)
 		return
 	}
-	fmt.Fprintf(out, "%s %d pipeline(s) of %s from %s into stack %q:\n",
-		would("Imported", "Would import"), len(res.Pipelines), res.Application, res.Store, res.Stack)
-	fmt.Fprintf(out, "  %s %s\n", cs.Green("+"), res.Files[0].Display)
-	for _, p := range res.Pipelines {
-		status := ""
-		if p.Err != nil {
-			status = "  " + cs.Red("(not marked as managed)")
+	verb := "Wrote"
+	if opts.DryRun {
+		verb = "Would write"
+	}
+	fmt.Fprintf(out, "%s %d pipeline(s) of %s from %s as %d template(s):\n", verb, len(ip.Pipelines), ip.Application, ip.Store, ip.Templates)
+	for _, file := range ip.Files {
+		if file.Old != nil {
+			fmt.Fprintf(out, "  %s %s  (entries added)\n", cs.Yellow("~"), file.Display)
+			continue
 		}
-		fmt.Fprintf(out, "  %s %s  %s (%s)%s\n", cs.Green("+"), p.Template, p.Name, p.ID, status)
+		fmt.Fprintf(out, "  %s %s\n", cs.Green("+"), file.Display)
+	}
+	for _, p := range ip.Pipelines {
+		vars := ""
+		if p.Vars > 0 {
+			vars = fmt.Sprintf(", %d variable(s)", p.Vars)
+		}
+		fmt.Fprintf(out, "    %s  %s/%s from %s%s\n", p.Name, p.Stack, p.Key, p.Template, vars)
 		if opts.Flags.Verbose {
-			for _, c := range p.Changes {
-				fmt.Fprintf(out, "      %s %s\n", c.Kind, c.Path)
+			for _, c := range p.OwnershipChange {
+				fmt.Fprintf(out, "        next sync: %s\n", c)
 			}
 		}
 	}
-	marked, extra, locked := 0, 0, false
-	for _, p := range res.Pipelines {
-		if p.Err == nil {
-			marked++
-		}
-		other := false
-		for _, c := range p.Changes {
-			switch c.Path {
-			case "pipegen":
-			case "locked":
-				locked = true
-			default:
-				other = true
-			}
-		}
-		if other {
-			extra++
-		}
-	}
-	added := "the ownership marker"
-	if locked {
-		added += " and the lock"
-	}
-	if extra > 0 {
-		added += fmt.Sprintf(" (and, for %d, ids for triggers or artifacts that had none; -v lists them)", extra)
-	}
-	fmt.Fprintf(out, "%s %d pipeline(s) as managed by pipegen in the store, keeping their ids: added %s.\n",
-		would("Marked", "Would mark"), marked, added)
-	printSkipped(f, res)
-	for _, p := range res.Pipelines {
-		if p.Err != nil {
-			fmt.Fprintf(errOut, "%s %s/%s: %v\n", cs.Red("failed:"), res.Application, p.Name, p.Err)
-		}
-	}
-	for _, m := range res.Mismatches {
-		fmt.Fprintf(errOut, "%s %s\n", cs.Red("mismatch:"), m)
-	}
-	if res.BumpErr != nil {
-		fmt.Fprintf(errOut, "%s last-modified.json not updated: %v (Front50 still sees the change within its refresh interval, about a minute)\n", cs.Red("error:"), res.BumpErr)
-	}
+	printSkipped(f, opts, ip)
 	if opts.DryRun {
 		fmt.Fprintln(out, "Nothing was written (--dry-run).")
-	} else if !quiet && res.Err() == nil {
-		next := "pipegen diff --service " + res.Application
+		return
+	}
+	if !opts.Flags.Quiet {
+		next := "pipegen diff --service " + ip.Application
 		for _, fl := range []struct{ name, val string }{{"-C", opts.Flags.Dir}, {"--config", opts.Flags.ConfigFile}, {"--store", opts.Flags.Store}, {"--endpoint", opts.Flags.Endpoint}, {"--region", opts.Flags.Region}} {
 			if fl.val != "" {
 				next += " " + fl.name + " " + fl.val
 			}
 		}
-		// Skipped pipelines (a duplicate name, say) still stand in the store and may show in
-		// that diff; only the imported ones are sure to be clean.
-		comment := "shows no changes; commit the new files"
-		if len(res.Skipped) > 0 {
-			comment = "the imported pipelines show no changes; the skipped ones above may; commit the new files"
-		}
-		fmt.Fprintf(out, "Next: %s   # %s\n", next, comment)
+		fmt.Fprintf(out, "The store was not changed. Next: review and commit the files; %s shows them as to adopt (ownership is the only change), and pipegen sync takes them over, keeping their ids.\n", next)
 	}
 }
 
-func printSkipped(f *cmdutil.Factory, res *action.ImportResult) {
-	if len(res.Skipped) == 0 {
+func printSkipped(f *cmdutil.Factory, opts *Options, ip *action.ImportPlan) {
+	managed := 0
+	var other []action.SkippedPipeline
+	for _, s := range ip.Skipped {
+		if s.Managed {
+			managed++
+			continue
+		}
+		other = append(other, s)
+	}
+	if managed > 0 {
+		fmt.Fprintf(f.IOStreams.Out, "Left alone: %d pipeline(s) this repo manages already.\n", managed)
+		if opts.Flags.Verbose {
+			for _, s := range ip.Skipped {
+				if s.Managed {
+					fmt.Fprintf(f.IOStreams.Out, "  - %s (%s): %s\n", s.Name, s.ID, s.Reason)
+				}
+			}
+		}
+	}
+	if len(other) == 0 {
 		return
 	}
-	fmt.Fprintf(f.IOStreams.Out, "Skipped %d pipeline(s):\n", len(res.Skipped))
-	for _, s := range res.Skipped {
+	fmt.Fprintf(f.IOStreams.Out, "Skipped %d pipeline(s):\n", len(other))
+	for _, s := range other {
 		fmt.Fprintf(f.IOStreams.Out, "  - %s (%s): %s\n", s.Name, s.ID, s.Reason)
 	}
 }
