@@ -81,6 +81,15 @@ type Build struct {
 	Warnings   []string
 }
 
+// InScopeApplications returns the applications of the pipelines the filter selected.
+func (b *Build) InScopeApplications() map[string]bool {
+	apps := map[string]bool{}
+	for _, p := range b.InScope() {
+		apps[p.Application] = true
+	}
+	return apps
+}
+
 // InScope returns the pipelines the filter selected.
 func (b *Build) InScope() []*Pipeline {
 	var out []*Pipeline

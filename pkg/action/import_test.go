@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +17,8 @@ import (
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/pipeline"
+	"github.com/pipegen/pipegen/pkg/plan"
+	"github.com/pipegen/pipegen/pkg/services"
 )
 
 // uiStore is a file store seeded with pipelines as the UI would have saved them: raw objects
@@ -86,16 +87,75 @@ func dirFiles(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func importInto(t *testing.T, cfg *config.Config, st front50.Store, opt ImportOptions) *ImportResult {
+// importFiles plans and applies an import and checks the one promise every import keeps:
+// the store, read to plan, is left byte for byte as it was.
+func importFiles(t *testing.T, cfg *config.Config, st front50.Store, snapshot func() map[string]string, opt ImportOptions) *ImportPlan {
 	t.Helper()
-	if opt.Now == nil {
-		opt.Now = func() time.Time { return time.UnixMilli(1_800_000_000_000) }
-	}
-	res, err := Import(context.Background(), cfg, st, opt)
+	before := snapshot()
+	ip, err := PlanImport(context.Background(), cfg, st, opt)
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
+	if err := ApplyImport(ip); err != nil {
+		t.Fatalf("write the import: %v", err)
+	}
+	if after := snapshot(); !reflect.DeepEqual(after, before) {
+		t.Fatalf("import changed the store: %d objects before, %d after", len(before), len(after))
+	}
+	return ip
+}
+
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// diffToAdopt asserts the first diff after an import: every imported pipeline is to adopt,
+// under its stored id, and what changes is only pipegen's own (marker, lock, and ids for
+// triggers and artifacts that had none); nothing else is planned. It returns the plan.
+func diffToAdopt(t *testing.T, cfg *config.Config, st front50.Store, stored map[string]map[string]any) *Result {
+	t.Helper()
+	res, err := Diff(context.Background(), cfg, st, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Build.Problems) > 0 {
+		t.Fatalf("problems after import:\n%s", problemsText(res.Build))
+	}
+	for _, it := range res.Plan.Items {
+		orig, imported := stored[it.ID]
+		switch {
+		case imported && it.Action == plan.Adopt && it.Reason == plan.ReasonToAdopt:
+			o := roundTrip(t, orig).(map[string]any)
+			if _, set := it.Desired[pipeline.FieldIndex]; !set {
+				delete(o, pipeline.FieldIndex) // kept from the store by sync
+			}
+			if d := ownedDiff(t, o, it.Desired); d != "" {
+				t.Errorf("%s: adopting changes more than ownership: %s", it.Name, d)
+			}
+		case !imported && it.Action == plan.Unchanged:
+		default:
+			t.Errorf("%s %s/%s (%s): %s", it.Action, it.Application, it.Name, it.ID, it.Reason)
+		}
+	}
 	return res
+}
+
+// applyClean applies a plan and checks that the next diff is clean.
+func applyClean(t *testing.T, cfg *config.Config, st front50.Store, res *Result) {
+	t.Helper()
+	rep, err := Apply(context.Background(), st, res.Plan, SyncOptions{Now: func() time.Time { return time.UnixMilli(1_800_000_000_000) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatalf("sync: %v %+v", err, rep.Failed)
+	}
+	cleanDiff(t, cfg, st)
 }
 
 // cleanDiff asserts that the repo, diffed against the store, has no change and no problem, and
@@ -107,7 +167,7 @@ func cleanDiff(t *testing.T, cfg *config.Config, st front50.Store) int {
 		t.Fatal(err)
 	}
 	if len(res.Build.Problems) > 0 {
-		t.Fatalf("problems after import:\n%s", problemsText(res.Build))
+		t.Fatalf("problems:\n%s", problemsText(res.Build))
 	}
 	if res.Plan.HasChanges() {
 		for _, it := range res.Plan.Items {
@@ -121,13 +181,15 @@ func cleanDiff(t *testing.T, cfg *config.Config, st front50.Store) int {
 }
 
 // The worked example, synced, then made to look UI-made (marker and lock stripped), imports
-// into an empty repo that diffs clean against it.
+// into an empty repo as files only; the per-stack deploy pipelines share one template. The
+// first diff shows them to adopt with ownership as the only change, sync takes them over under
+// their ids, and the next diff is clean. A pipeline made later in the UI is listed by diff as
+// unmanaged, and importing again adds it, touching no other file.
 func TestImportSeedExample(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	example := &repo{t: t, root: root}
 	u := newUIStore(t)
-	src := example.config(nil)
-	res, err := Diff(context.Background(), src, u.store, DiffOptions{})
+	res, err := Diff(context.Background(), example.config(nil), u.store, DiffOptions{})
 	if err != nil || len(res.Build.Problems) > 0 {
 		t.Fatalf("diff of the example: %v %s", err, problemsText(res.Build))
 	}
@@ -143,107 +205,157 @@ func TestImportSeedExample(t *testing.T) {
 		u.put(it.ID, doc)
 		orig[it.ID] = doc
 	}
-	before := u.files()
 
 	fresh := newRepo(t, map[string]string{"pipegen.yaml": "lock: true\n"})
 	cfg := fresh.config(nil)
-
-	dry := importInto(t, cfg, u.store, ImportOptions{Application: "my-microservice", DryRun: true})
-	if got := dirFiles(t, fresh.root); len(got) != 1 {
-		t.Errorf("dry run wrote files: %v", keysOf(got))
+	ip := importFiles(t, cfg, u.store, u.files, ImportOptions{Application: "my-microservice"})
+	if len(ip.Pipelines) != 3 || ip.Templates != 2 || len(ip.Skipped) != 0 {
+		t.Fatalf("imported %d pipelines as %d templates, skipped %v", len(ip.Pipelines), ip.Templates, ip.Skipped)
 	}
-	if !reflect.DeepEqual(u.files(), before) {
-		t.Error("dry run changed the store")
-	}
-	if len(dry.Pipelines) != 3 || len(dry.Files) != 4 {
-		t.Fatalf("dry run plans %d pipelines, %d files", len(dry.Pipelines), len(dry.Files))
-	}
-
-	got := importInto(t, cfg, u.store, ImportOptions{Application: "my-microservice"})
-	if err := got.Err(); err != nil {
-		t.Fatalf("%v: %v", err, got.Mismatches)
-	}
-	var keys []string
-	for _, p := range got.Pipelines {
-		keys = append(keys, p.Key)
-		var adds []string
-		for _, c := range p.Changes {
-			adds = append(adds, c.Path)
-		}
-		// The example's triggers and artifacts already carry ids: only ownership is added.
-		if want := []string{"locked", "pipegen"}; !reflect.DeepEqual(adds, want) {
-			t.Errorf("%s: write-back adds %v, want %v", p.Name, adds, want)
+	got := map[string]string{}
+	for _, p := range ip.Pipelines {
+		got[p.Name] = p.Stack + "/" + p.Key + " " + p.Template
+		if orig[p.ID] == nil {
+			t.Errorf("%s: id %s is not the stored one", p.Name, p.ID)
 		}
 	}
-	if want := []string{"canary-prod", "deploy-dev", "deploy-prod"}; !reflect.DeepEqual(keys, want) {
-		t.Errorf("keys %v, want %v", keys, want)
+	want := map[string]string{
+		"canary-prod": "prod/canary templates/imported/my-microservice/canary-prod.yml",
+		"deploy-dev":  "dev/deploy templates/imported/my-microservice/deploy.yml",
+		"deploy-prod": "prod/deploy templates/imported/my-microservice/deploy.yml",
 	}
-	svc, err := os.ReadFile(filepath.Join(fresh.root, "services", "my-microservice.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("placed %v, want %v", got, want)
 	}
-	if !bytes.Contains(svc, []byte("      - template: imported/my-microservice/deploy-prod\n        key: deploy-prod\n")) {
-		t.Errorf("service file:\n%s", svc)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(fresh.root, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	tmpl, err := os.ReadFile(filepath.Join(fresh.root, "templates", "imported", "my-microservice", "deploy-dev.json"))
-	if err != nil {
-		t.Fatal(err)
+	deploy := read("templates/imported/my-microservice/deploy.yml")
+	for _, want := range []string{
+		"name: \"deploy-{{ stack }}\"\n",
+		"  - name: Build Image\n    refId: build\n    type: jenkins\n    requisiteStageRefIds: []\n",
+		"account: \"k8s-azar-{{ stack }}\"",
+		"replicaCount: {{ replica_count|tojson }}",
+	} {
+		if !strings.Contains(deploy, want) {
+			t.Errorf("deploy template lacks %q:\n%s", want, deploy)
+		}
 	}
-	if !bytes.HasPrefix(tmpl, []byte("{\n  \"")) {
-		t.Errorf("template does not start as indented JSON: %.40q", tmpl)
+	if canary := read("templates/imported/my-microservice/canary-prod.yml"); !strings.Contains(canary, `pipeline: "{{ pipeline_id("deploy-prod") }}"`) {
+		t.Errorf("the canary's pipeline stage is not linked by name:\n%s", canary)
 	}
-	var tdoc map[string]any
-	if err := json.Unmarshal(tmpl, &tdoc); err != nil {
-		t.Fatalf("template is not JSON: %v", err)
+	svc, errs := services.Parse("services/my-microservice.yaml", []byte(read("services/my-microservice.yaml")))
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
-	for f := range importDropped {
-		if _, ok := tdoc[f]; ok {
-			t.Errorf("template keeps %q", f)
+	for _, st := range svc.Stacks {
+		for _, e := range st.Pipelines {
+			if orig[e.ID] == nil {
+				t.Errorf("%s/%s pins %q, not a stored id", st.Name, e.Key, e.ID)
+			}
 		}
 	}
 
-	if n := cleanDiff(t, cfg, u.store); n != 3 {
-		t.Errorf("%d unchanged, want 3", n)
+	adopt := diffToAdopt(t, cfg, u.store, orig)
+	if c := adopt.Plan.Counts; c.Update != 3 || c.Create != 0 {
+		t.Errorf("first diff: %+v", c)
 	}
+	// The example's triggers and artifacts carry ids, as the UI gives them: only ownership.
+	for _, it := range adopt.Plan.Items {
+		var paths []string
+		for _, c := range it.Changes {
+			paths = append(paths, string(c.Kind)+" "+c.Path)
+		}
+		if want := []string{"add locked", "add pipegen"}; !reflect.DeepEqual(paths, want) {
+			t.Errorf("%s: first diff shows %v, want %v", it.Name, paths, want)
+		}
+	}
+	applyClean(t, cfg, u.store, adopt)
 	for id, o := range orig {
 		after := u.get(id)
-		if d := ownedDiff(t, o, after); d != "" {
-			t.Errorf("write-back changed more than pipegen's fields: %s", d)
+		if m, ok := pipeline.MarkerOf(after); !ok || m.File != "services/my-microservice.yaml" {
+			t.Errorf("%s: marker %+v after sync", o["name"], m)
 		}
-		if after["lastModifiedBy"] != "someone@example.com" || after["updateTs"] != o["updateTs"] {
-			t.Errorf("write-back lost updateTs/lastModifiedBy: %v %v", after["updateTs"], after["lastModifiedBy"])
-		}
-		m, ok := pipeline.MarkerOf(after)
-		if !ok || m.File != "services/my-microservice.yaml" || m.Stack != "main" {
-			t.Errorf("marker %+v", m)
-		}
-	}
-	if lm, _ := u.store.LastModified(context.Background()); lm != got.LastModified || lm < 1_800_000_000_000 {
-		t.Errorf("last-modified.json = %d, result says %d", lm, got.LastModified)
 	}
 
-	// A second import refuses to overwrite, and the files stay as they are.
+	// Later, someone makes deploy-qa in the UI: diff lists it with the command that imports it.
+	qaID := "aaaaaaaa-0000-4000-8000-000000000001"
+	var devID string
+	for id, o := range orig {
+		if o["name"] == "deploy-dev" {
+			devID = id
+		}
+	}
+	qa := u.get(devID)
+	delete(qa, pipeline.MarkerKey)
+	delete(qa, pipeline.FieldLocked)
+	qa["id"], qa["name"] = qaID, "deploy-qa"
+	u.put(qaID, qa)
+	res, err = Diff(context.Background(), cfg, u.store, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []plan.Unmanaged{{ID: qaID, Application: "my-microservice", Name: "deploy-qa", Import: "pipegen import --service my-microservice"}}; !reflect.DeepEqual(res.Plan.Unmanaged, want) || res.Plan.HasChanges() {
+		t.Errorf("unmanaged %+v, want %+v", res.Plan.Unmanaged, want)
+	}
+
 	filesBefore := dirFiles(t, fresh.root)
-	if _, err := Import(context.Background(), cfg, u.store, ImportOptions{Application: "my-microservice"}); err == nil || !strings.Contains(err.Error(), "services/my-microservice.yaml already exists") {
-		t.Errorf("second import: %v", err)
+	ip = importFiles(t, cfg, u.store, u.files, ImportOptions{Application: "my-microservice"})
+	if len(ip.Pipelines) != 1 || ip.Pipelines[0].ID != qaID || ip.Pipelines[0].Stack != "qa" {
+		t.Fatalf("second import: %+v", ip.Pipelines)
 	}
-	if !reflect.DeepEqual(dirFiles(t, fresh.root), filesBefore) {
-		t.Error("refused import changed files")
+	filesAfter := dirFiles(t, fresh.root)
+	for name, body := range filesBefore {
+		if name == "services/my-microservice.yaml" {
+			continue
+		}
+		if filesAfter[name] != body {
+			t.Errorf("second import changed %s", name)
+		}
+	}
+	if len(filesAfter) != len(filesBefore)+1 {
+		t.Errorf("second import wrote %v", keysOf(filesAfter))
+	}
+	// The service file only gains lines.
+	oldSvc, newSvc := filesBefore["services/my-microservice.yaml"], filesAfter["services/my-microservice.yaml"]
+	if !linesKept(oldSvc, newSvc) || !strings.Contains(newSvc, "  qa:\n    pipelines:\n") {
+		t.Errorf("service file after the second import:\n%s", newSvc)
+	}
+	orig = map[string]map[string]any{qaID: qa}
+	applyClean(t, cfg, u.store, diffToAdopt(t, cfg, u.store, orig))
+
+	// With nothing new, importing again writes nothing.
+	filesBefore = dirFiles(t, fresh.root)
+	ip = importFiles(t, cfg, u.store, u.files, ImportOptions{Application: "my-microservice"})
+	if len(ip.Pipelines) != 0 || len(ip.Files) != 0 || !reflect.DeepEqual(dirFiles(t, fresh.root), filesBefore) {
+		t.Errorf("third import: %d pipelines, %d files", len(ip.Pipelines), len(ip.Files))
 	}
 }
 
-func keysOf(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+// linesKept reports whether every line of old is in new, in order.
+func linesKept(old, new string) bool {
+	nl := strings.Split(new, "\n")
+	j := 0
+	for _, l := range strings.Split(old, "\n") {
+		for j < len(nl) && nl[j] != l {
+			j++
+		}
+		if j == len(nl) {
+			return false
+		}
+		j++
 	}
-	sort.Strings(out)
-	return out
+	return true
 }
 
-// Every corpus pipeline (A: pipeline JSON, C: Front50 storage files), stored as the UI would have, imports into an empty repo that diffs
-// clean, and the write-back adds nothing but pipegen's fields. Pipelines are imported per
-// application; same-named ones go to separate stores, as Front50 holds only one.
+// Every corpus pipeline (A: pipeline JSON, C: Front50 storage files), stored as the UI would
+// have, imports into an empty repo as files only; the first diff shows it to adopt with only
+// pipegen's fields changing, and after a sync the diff is clean. Same-named pipelines go to
+// separate stores, as Front50 holds only one per application.
 func TestImportCorpus(t *testing.T) {
 	cases := append(corpusCases(t, "A"), corpusCases(t, "C")...)
 	type batch struct {
@@ -283,22 +395,17 @@ func TestImportCorpus(t *testing.T) {
 			}
 			fresh := newRepo(t, nil)
 			cfg := fresh.config(nil)
-			res := importInto(t, cfg, u.store, ImportOptions{Application: b.app})
-			if err := res.Err(); err != nil {
-				t.Fatalf("%v: %v", err, res.Mismatches)
-			}
-			for _, s := range res.Skipped {
+			ip := importFiles(t, cfg, u.store, u.files, ImportOptions{Application: b.app})
+			for _, s := range ip.Skipped {
 				t.Errorf("skipped %s: %s", s.Name, s.Reason)
 			}
-			if len(res.Pipelines) != len(b.cases) {
-				t.Fatalf("imported %d of %d", len(res.Pipelines), len(b.cases))
+			if len(ip.Pipelines) != len(b.cases) {
+				t.Fatalf("imported %d of %d", len(ip.Pipelines), len(b.cases))
 			}
-			if n := cleanDiff(t, cfg, u.store); n != len(b.cases) {
-				t.Errorf("%d unchanged, want %d", n, len(b.cases))
-			}
+			applyClean(t, cfg, u.store, diffToAdopt(t, cfg, u.store, orig))
 			for id, o := range orig {
 				if d := ownedDiff(t, o, u.get(id)); d != "" {
-					t.Errorf("%s: write-back changed more than pipegen's fields: %s", o["name"], d)
+					t.Errorf("%s: sync changed more than pipegen's fields: %s", o["name"], d)
 				}
 			}
 		})
@@ -309,71 +416,160 @@ func TestImportCorpus(t *testing.T) {
 	}
 }
 
-// Tricky stored objects: template syntax in strings, a verbatim end tag, names that slug to the
-// same key, Front50's internal lastModified, triggers without ids; all import and diff clean.
+// A set of per-stack pipelines imports into fewer templates than pipelines: the values that
+// differ become {{ stack }} or variables, links to the same stack's pipeline a variable
+// holding its name, and each stack's trigger id a variable; every pipeline renders back
+// exactly (the first diff is ownership only).
+func TestImportPerStackTemplates(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		format string // the pipeline name for kind and stack
+		opt    ImportOptions
+	}{
+		{"suffix", "%[1]s-%[2]s", ImportOptions{}},
+		{"prefix", "%[2]s %[1]s", ImportOptions{}},
+		{"explicit stacks", "%[1]s_%[2]s", ImportOptions{Stacks: []string{"dev", "stage", "prod"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newUIStore(t)
+			orig := map[string]map[string]any{}
+			n := 0
+			add := func(doc map[string]any) {
+				n++
+				id := fmt.Sprintf("%08d-0000-4000-8000-000000000000", n)
+				doc["id"], doc["application"] = id, "shop"
+				doc["updateTs"], doc["lastModifiedBy"] = "1700000000000", "alice"
+				u.put(id, doc)
+				orig[id] = roundTrip(t, doc).(map[string]any)
+			}
+			name := func(kind, stack string) string { return fmt.Sprintf(tc.format, kind, stack) }
+			for i, st := range []string{"dev", "stage", "prod"} {
+				add(map[string]any{"name": name("deploy", st), "keepWaitingPipelines": false,
+					"triggers": []any{map[string]any{"type": "cron", "cronExpression": "0 0 * * * ?", "enabled": st != "prod",
+						"id": uuid.NewSHA1(uuid.NameSpaceURL, []byte("t"+st)).String()}},
+					"stages": []any{map[string]any{"refId": "1", "type": "deployManifest", "requisiteStageRefIds": []any{},
+						"account": "k8s-" + st, "replicas": i + 1, "note": "line one\nline two {{ not a var }}\n"}}})
+			}
+			for _, st := range []string{"dev", "stage", "prod"} {
+				add(map[string]any{"name": name("promote", st),
+					"stages": []any{map[string]any{"requisiteStageRefIds": []any{}, "type": "pipeline", "refId": "1",
+						"application": "shop", "pipeline": "", "waitForCompletion": true}}})
+			}
+			add(map[string]any{"name": "cleanup", "stages": []any{map[string]any{"refId": "1", "type": "wait", "waitTime": 5}}})
+			// Point each promote pipeline at its stack's deploy pipeline.
+			byName := map[string]string{}
+			for id, d := range orig {
+				byName[d["name"].(string)] = id
+			}
+			for _, st := range []string{"dev", "stage", "prod"} {
+				id := byName[name("promote", st)]
+				d := orig[id]
+				d["stages"].([]any)[0].(map[string]any)["pipeline"] = byName[name("deploy", st)]
+				u.put(id, d)
+			}
+
+			fresh := newRepo(t, map[string]string{"pipegen.yaml": "lock: false\n"})
+			cfg := fresh.config(nil)
+			opt := tc.opt
+			opt.Application = "shop"
+			ip := importFiles(t, cfg, u.store, u.files, opt)
+			if len(ip.Pipelines) != 7 || ip.Templates != 3 {
+				t.Fatalf("%d pipelines as %d templates, want 7 as 3 (skipped %v)", len(ip.Pipelines), ip.Templates, ip.Skipped)
+			}
+			stacks := map[string]string{}
+			for _, p := range ip.Pipelines {
+				stacks[p.Name] = p.Stack + "/" + p.Key
+			}
+			if stacks[name("deploy", "stage")] != "stage/deploy" || stacks[name("promote", "prod")] != "prod/promote" || stacks["cleanup"] != "main/cleanup" {
+				t.Errorf("placed %v", stacks)
+			}
+			deploy, err := os.ReadFile(filepath.Join(fresh.root, "templates/imported/shop/deploy.yml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`account: "k8s-{{ stack }}"`, "replicas: {{ replicas|tojson }}", "note: {% verbatim %}|\n      line one\n      line two {{ not a var }}{% endverbatim %}\n"} {
+				if !bytes.Contains(deploy, []byte(want)) {
+					t.Errorf("deploy template lacks %q:\n%s", want, deploy)
+				}
+			}
+			promote, err := os.ReadFile(filepath.Join(fresh.root, "templates/imported/shop/promote.yml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(promote, []byte(`pipeline: "{{ pipeline_id(pipeline) }}"`)) {
+				t.Errorf("promote template does not link by name:\n%s", promote)
+			}
+			applyClean(t, cfg, u.store, diffToAdopt(t, cfg, u.store, orig))
+		})
+	}
+}
+
+// Tricky stored objects: template syntax in strings (verbatim around those values only), a
+// verbatim end tag, names that slug to the same key, multi-line text, Front50's internal
+// lastModified, triggers without ids; all import and adopt with ownership only.
 func TestImportTrickyPipelines(t *testing.T) {
 	u := newUIStore(t)
-	ids := map[string]string{}
+	orig := map[string]map[string]any{}
 	add := func(name string, extra map[string]any) {
 		id := uuid.NewSHA1(uuid.NameSpaceURL, []byte(name)).String()
 		doc := map[string]any{"id": id, "application": "app", "name": name, "index": 3,
 			"updateTs": "1700000000000", "lastModifiedBy": "anonymous",
-			"stages": []any{map[string]any{"refId": "1", "type": "wait", "waitTime": 30, "requisiteStageRefIds": []any{}}}}
+			"stages": []any{map[string]any{"waitTime": 30, "requisiteStageRefIds": []any{}, "type": "wait", "refId": "1"}}}
 		for k, v := range extra {
 			doc[k] = v
 		}
 		u.put(id, doc)
-		ids[name] = id
+		orig[id] = roundTrip(t, doc).(map[string]any)
 	}
 	add("Deploy: Prod", map[string]any{"description": "uses {{ jinja }} and {% tags %} and {# comments #}"})
 	add("deploy/prod", map[string]any{"description": "ends a block: {% endverbatim %} {{ x }}", "lastModified": 1700000000000})
 	add("Schön & <neu>", map[string]any{"triggers": []any{map[string]any{"type": "cron", "cronExpression": "0 0 * * * ?", "enabled": true}}})
-	add("spel", map[string]any{"parameterConfig": []any{map[string]any{"name": "v", "default": "${ #stage('x')['context'] ?: \"a\" }"}}, "nullable": nil})
+	add("spel", map[string]any{"parameterConfig": []any{map[string]any{"name": "v", "default": "${ #stage('x')['context'] ?: \"a\" }"}},
+		"nullable": nil, "yes": "no", "script": "#!/bin/sh\necho \"hi\" \\\n  && exit 0\n\n", "odd": " lead\ttab\u0085", "{{key}}": 1.50})
 
 	fresh := newRepo(t, nil)
 	cfg := fresh.config(nil)
-	res := importInto(t, cfg, u.store, ImportOptions{Application: "app", Stack: "prod"})
-	if err := res.Err(); err != nil {
-		t.Fatalf("%v: %v", err, res.Mismatches)
+	ip := importFiles(t, cfg, u.store, u.files, ImportOptions{Application: "app", Stack: "prod"})
+	if len(ip.Pipelines) != 4 || len(ip.Skipped) != 0 {
+		t.Fatalf("imported %d, skipped %v", len(ip.Pipelines), ip.Skipped)
 	}
 	keys := map[string]string{}
-	for _, p := range res.Pipelines {
+	for _, p := range ip.Pipelines {
 		keys[p.Name] = p.Key
 	}
-	// Sorted by name ("deploy/prod" < "deploy: prod"), the first one gets the plain key.
 	want := map[string]string{"deploy/prod": "deploy-prod", "Deploy: Prod": "deploy-prod-2", "Schön & <neu>": "sch-n-neu", "spel": "spel"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
 	read := func(key string) string {
-		b, err := os.ReadFile(filepath.Join(fresh.root, "templates", "imported", "app", key+".json"))
+		b, err := os.ReadFile(filepath.Join(fresh.root, "templates", "imported", "app", key+".yml"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return string(b)
 	}
-	if tx := read("deploy-prod-2"); !strings.HasPrefix(tx, "{% verbatim %}\n{") || !strings.HasSuffix(tx, "}\n{% endverbatim %}\n") {
-		t.Errorf("template with tags not wrapped in verbatim:\n%s", tx)
+	if tx := read("deploy-prod-2"); !strings.Contains(tx, "\ndescription: {% verbatim %}\"uses {{ jinja }} and {% tags %} and {# comments #}\"{% endverbatim %}\n") || strings.Count(tx, "verbatim %}") != 2 {
+		t.Errorf("verbatim not around exactly the value that needs it:\n%s", tx)
 	}
-	if tx := read("deploy-prod"); strings.Contains(tx, "verbatim %}\n{") || !strings.Contains(tx, `\u007b% endverbatim %} \u007b{ x }}`) {
-		t.Errorf("template with an end tag not escaped:\n%s", tx)
+	if tx := read("deploy-prod"); strings.Contains(tx, "{% verbatim") || !strings.Contains(tx, `"ends a block: \u007B% endverbatim %} \u007B{ x }}"`) {
+		t.Errorf("a value with an end tag not escaped:\n%s", tx)
 	}
-	if tx := read("sch-n-neu"); !strings.Contains(tx, `"name": "Schön & <neu>"`) {
-		t.Errorf("name not kept as written:\n%s", tx)
+	if tx := read("sch-n-neu"); !strings.HasPrefix(tx, "# Imported by `pipegen import --service app`.\nname: Schön & <neu>\n") {
+		t.Errorf("name not first and as written:\n%s", tx)
 	}
-	if n := cleanDiff(t, cfg, u.store); n != 4 {
-		t.Errorf("%d unchanged, want 4", n)
+	spel := read("spel")
+	if !strings.Contains(spel, "script: |+\n  #!/bin/sh\n  echo \"hi\" \\\n    && exit 0\n\n") || !strings.Contains(spel, "  - refId: \"1\"\n    type: wait\n    requisiteStageRefIds: []\n    waitTime: 30\n") {
+		t.Errorf("spel template:\n%s", spel)
 	}
-	after := u.get(ids["deploy/prod"])
-	if _, ok := after["lastModified"]; ok {
-		t.Error("lastModified written back")
-	}
-	if after["index"] != json.Number("3") {
-		t.Errorf("index = %v, want the stored 3", after["index"])
-	}
-	cron := u.get(ids["Schön & <neu>"])["triggers"].([]any)[0].(map[string]any)
-	if id, _ := cron["id"].(string); !pipeline.LooksLikeID(id) {
-		t.Errorf("cron trigger id = %v", cron["id"])
+	applyClean(t, cfg, u.store, diffToAdopt(t, cfg, u.store, orig))
+	for id, o := range orig {
+		after := u.get(id)
+		if _, ok := after["lastModified"]; ok {
+			t.Errorf("%s: lastModified written", o["name"])
+		}
+		if after["index"] != json.Number("3") {
+			t.Errorf("%s: index = %v, want the stored 3", o["name"], after["index"])
+		}
 	}
 }
 
@@ -390,12 +586,12 @@ func TestImportSkipsAndRefuses(t *testing.T) {
 
 	fresh := newRepo(t, map[string]string{"services/team/existing-svc.yaml": "name: existing\nstacks: {}\n"})
 	cfg := fresh.config(nil)
-	res := importInto(t, cfg, u.store, ImportOptions{Application: "app"})
-	if len(res.Pipelines) != 1 || res.Pipelines[0].Name != "ui-made" {
-		t.Fatalf("imported %d pipelines, want only ui-made", len(res.Pipelines))
+	ip := importFiles(t, cfg, u.store, u.files, ImportOptions{Application: "app"})
+	if len(ip.Pipelines) != 1 || ip.Pipelines[0].Name != "ui-made" {
+		t.Fatalf("imported %d pipelines, want only ui-made", len(ip.Pipelines))
 	}
 	reasons := map[string]string{}
-	for _, s := range res.Skipped {
+	for _, s := range ip.Skipped {
 		reasons[s.Name] = s.Reason
 	}
 	for name, want := range map[string]string{
@@ -407,18 +603,6 @@ func TestImportSkipsAndRefuses(t *testing.T) {
 			t.Errorf("%s skipped for %q, want %q", name, reasons[name], want)
 		}
 	}
-	// The owned pipeline of another repo is "not in source, kept": not a change. (The second
-	// "ui-made" would be a conflict, rightly: Front50 must not hold two.)
-	if err := u.store.Delete(context.Background(), "33333333-3333-4333-8333-333333333333", ""); err != nil {
-		t.Fatal(err)
-	}
-	res2, err := Diff(context.Background(), cfg, u.store, DiffOptions{Filter: Filter{Services: []string{"app"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := res2.Plan.Counts; c.Unchanged != 1 || c.Kept != 1 || res2.Plan.HasChanges() {
-		t.Errorf("plan after import: %+v", res2.Plan.Counts)
-	}
 
 	for _, tc := range []struct {
 		name string
@@ -429,131 +613,89 @@ func TestImportSkipsAndRefuses(t *testing.T) {
 		{"similar names", ImportOptions{Application: "ap"}, "similar: app, other-app"},
 		{"bad name", ImportOptions{Application: "App"}, "lower-case"},
 		{"bad stack", ImportOptions{Application: "app", Stack: "a/b"}, `stack "a/b"`},
-		{"existing service", ImportOptions{Application: "existing"}, `service "existing" is already defined in services/team/existing-svc.yaml:1`},
-		{"existing files", ImportOptions{Application: "app"}, "services/app.yaml already exists"},
+		{"bad stacks", ImportOptions{Application: "app", Stacks: []string{"ok", "not ok"}}, `stack "not ok"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Import(context.Background(), cfg, u.store, tc.opt)
+			before := dirFiles(t, fresh.root)
+			_, err := PlanImport(context.Background(), cfg, u.store, tc.opt)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
+			if !reflect.DeepEqual(dirFiles(t, fresh.root), before) {
+				t.Error("a refused import changed files")
+			}
 		})
 	}
-}
 
-// racingStore changes an object behind import's back just before import writes it.
-type racingStore struct {
-	front50.Store
-	victim string
-}
-
-func (r *racingStore) Put(ctx context.Context, id string, body []byte, opt front50.PutOptions) (string, error) {
-	if id == r.victim {
-		obj, err := r.Store.Get(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		edited := bytes.Replace(obj.Body, []byte(`"waitTime":30`), []byte(`"waitTime":31`), 1)
-		if _, err := r.Store.Put(ctx, id, edited, front50.PutOptions{}); err != nil {
-			return "", err
-		}
+	// A service file the import cannot add to (flow style) is refused, naming what to do.
+	flow := newRepo(t, map[string]string{
+		"services/app.yaml": "name: app\nstacks: {main: {pipelines: [w]}}\n",
+		"templates/w.yml":   "name: w\nstages: []\n",
+	})
+	before := dirFiles(t, flow.root)
+	if _, err := PlanImport(context.Background(), flow.config(nil), u.store, ImportOptions{Application: "app"}); err == nil || !strings.Contains(err.Error(), "block style") {
+		t.Errorf("flow-style service file: %v", err)
 	}
-	return r.Store.Put(ctx, id, body, opt)
+	if !reflect.DeepEqual(dirFiles(t, flow.root), before) {
+		t.Error("a refused import changed files")
+	}
 }
 
-func TestImportConcurrentEdit(t *testing.T) {
+// An entry's pinned id is checked: a malformed one, one used twice, and the id of a pipeline
+// another source owns are problems at the id's line.
+func TestPinnedIDProblems(t *testing.T) {
 	u := newUIStore(t)
-	for i, name := range []string{"a", "b"} {
-		id := fmt.Sprintf("%d0000000-0000-4000-8000-000000000000", i+1)
-		u.put(id, map[string]any{"id": id, "application": "app", "name": name,
-			"stages": []any{map[string]any{"refId": "1", "type": "wait", "waitTime": 30}}})
-	}
-	fresh := newRepo(t, nil)
-	cfg := fresh.config(nil)
-	st := &racingStore{Store: u.store, victim: "20000000-0000-4000-8000-000000000000"}
-	res, err := Import(context.Background(), cfg, st, ImportOptions{Application: "app"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Err(); err == nil || !strings.Contains(err.Error(), "1 pipeline(s) not marked as managed") {
-		t.Fatalf("Err() = %v", err)
-	}
-	for _, p := range res.Pipelines {
-		switch p.Name {
-		case "a":
-			if p.Err != nil {
-				t.Errorf("a: %v", p.Err)
-			}
-		case "b":
-			if !errors.Is(p.Err, front50.ErrPrecondition) {
-				t.Errorf("b: %v, want a precondition failure", p.Err)
-			}
-		}
-	}
-	if _, ok := pipeline.MarkerOf(u.get("20000000-0000-4000-8000-000000000000")); ok {
-		t.Error("the concurrently edited pipeline was overwritten")
-	}
-	if res.LastModified == 0 {
-		t.Error("last-modified.json not bumped after a successful write-back")
-	}
-}
-
-func TestSlugKey(t *testing.T) {
-	for in, want := range map[string]string{
-		"Deploy to Prod":         "deploy-to-prod",
-		"  --x--  ":              "x",
-		"배포":                     "pipeline",
-		"a.b_c":                  "a-b-c",
-		strings.Repeat("ab", 40): strings.Repeat("ab", 30),
+	u.put("11111111-1111-4111-8111-111111111111", map[string]any{"id": "11111111-1111-4111-8111-111111111111", "application": "app", "name": "theirs",
+		"pipegen": map[string]any{"id": "11111111-1111-4111-8111-111111111111", "service": "app", "stack": "s", "key": "theirs", "file": "services/app.yaml"}})
+	for _, tc := range []struct{ entries, want string }{
+		{"      - {template: w, key: a, id: Not-An-Id}\n", "services/app.yaml:5:35: id: id \"Not-An-Id\" is not lower-case"},
+		{"      - {template: w, key: a, id: 22222222-2222-4222-8222-222222222222}\n      - {template: v, key: b, id: 22222222-2222-4222-8222-222222222222}\n", "is also the id of services/app.yaml: main/a"},
+		{"      - {template: w, key: a, id: 11111111-1111-4111-8111-111111111111}\n", `is pipeline "theirs", managed from services/app.yaml: s/theirs`},
 	} {
-		if got := slugKey(in); got != want {
-			t.Errorf("slugKey(%q) = %q, want %q", in, got, want)
+		r := newRepo(t, map[string]string{
+			"services/app.yaml": "name: app\nstacks:\n  main:\n    pipelines:\n" + tc.entries,
+			"templates/w.yml":   "name: w\nstages: []\n",
+			"templates/v.yml":   "name: v\nstages: []\n",
+		})
+		res, err := Diff(context.Background(), r.config(nil), u.store, DiffOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(problemsText(res.Build), tc.want) {
+			t.Errorf("problems %q, want %q", problemsText(res.Build), tc.want)
 		}
 	}
 }
 
-// Import works the same against S3 (conditional writes with If-Match) as against a folder.
+// Import works the same against S3 as against a folder: it reads, never writes.
 func TestImportOnBothStores(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		fresh := newRepo(t, nil)
 		s := newSyncer(t, fresh, env)
 		ids := []string{"a1a1a1a1-0000-4000-8000-000000000001", "b2b2b2b2-0000-4000-8000-000000000002"}
+		orig := map[string]map[string]any{}
 		for i, id := range ids {
-			body, _ := json.Marshal(map[string]any{"id": id, "application": "shop", "name": fmt.Sprintf("Deploy %d", i),
+			doc := map[string]any{"id": id, "application": "shop", "name": fmt.Sprintf("Deploy %d", i),
 				"updateTs": "1700000000000", "lastModifiedBy": "alice",
-				"stages": []any{map[string]any{"refId": "1", "type": "wait", "waitTime": 10 + i}}})
+				"stages": []any{map[string]any{"refId": "1", "type": "wait", "waitTime": 10 + i}}}
+			body, _ := json.Marshal(doc)
 			if _, err := s.store.Put(context.Background(), id, body, front50.PutOptions{}); err != nil {
 				t.Fatal(err)
 			}
+			orig[id] = roundTrip(t, doc).(map[string]any)
+		}
+		snapshot := func() map[string]string {
+			out := map[string]string{}
+			for _, k := range env.keys(t) {
+				out[k] = string(env.raw(t, k))
+			}
+			return out
 		}
 		cfg := s.cfg()
-		res := importInto(t, cfg, s.store, ImportOptions{Application: "shop"})
-		if err := res.Err(); err != nil || len(res.Pipelines) != 2 {
-			t.Fatalf("import: %v, %d pipelines", err, len(res.Pipelines))
+		ip := importFiles(t, cfg, s.store, snapshot, ImportOptions{Application: "shop"})
+		if len(ip.Pipelines) != 2 {
+			t.Fatalf("imported %d pipelines", len(ip.Pipelines))
 		}
-		if n := cleanDiff(t, cfg, s.store); n != 2 {
-			t.Errorf("%d unchanged, want 2", n)
-		}
-		if got := s.lastModified(); got != `{"lastModified":1800000000000}` {
-			t.Errorf("last-modified.json = %s", got)
-		}
+		applyClean(t, cfg, s.store, diffToAdopt(t, cfg, s.store, orig))
 	})
-}
-
-func TestUnescapeHTML(t *testing.T) {
-	for in, want := range map[string]string{
-		`{"a":"x \u0026\u0026 y \u003c z \u003E"}`: `{"a":"x && y < z >"}`,
-		`{"a":"\\u0026"}`:                          `{"a":"\\u0026"}`, // an escaped backslash, then text
-		`{"a":"\u00e9\n\"q\""}`:                    `{"a":"\u00e9\n\"q\""}`,
-		`{"\u0026":1}`:                             `{"&":1}`,
-	} {
-		got := string(unescapeHTML([]byte(in)))
-		if got != want {
-			t.Errorf("unescapeHTML(%s) = %s, want %s", in, got, want)
-		}
-		var a, b any
-		if json.Unmarshal([]byte(in), &a) != nil || json.Unmarshal([]byte(got), &b) != nil || !reflect.DeepEqual(a, b) {
-			t.Errorf("unescapeHTML(%s) changed the value", in)
-		}
-	}
 }

@@ -93,6 +93,9 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 			return opt.Filter.match(m.Service, m.Stack, m.Key, name)
 		},
 	})
+	if err == nil {
+		res.Plan.Unmanaged = plan.FindUnmanaged(state, b.InScopeApplications(), res.Plan)
+	}
 	return res, err
 }
 

@@ -186,7 +186,8 @@ func unify(g []*Pipeline) (*unified, bool) {
 		stacks[i], trees[i] = p.Place.Stack, p.Tree
 	}
 	t, ok := u.walk(trees, stacks, nil)
-	if !ok || len(u.vars) > 20 || len(u.vars)*4 > u.leaves {
+	// "A few values": up to a quarter of them (at least three, at most twenty).
+	if !ok || len(u.vars) > min(20, max(3, u.leaves/4)) {
 		return nil, false
 	}
 	u.tree = t
@@ -322,7 +323,11 @@ func (u *unified) variable(at []string, vals []*Node) string {
 			return v.name
 		}
 	}
-	base := varName(at)
+	// The key's own name when it says enough (replicas, account), else with where it is.
+	base := snake(at[len(at)-1])
+	if generic[base] || isNumber(at[len(at)-1]) || u.hasVar(base) {
+		base = varName(at)
+	}
 	name := base
 	for i := 2; u.hasVar(name); i++ {
 		name = fmt.Sprintf("%s_%d", base, i)
@@ -453,3 +458,6 @@ func Slug(name string) string {
 func isNumber(s string) bool {
 	return s != "" && strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
+
+// generic are key names that say too little as a variable's name on their own.
+var generic = map[string]bool{"id": true, "name": true, "type": true, "value": true, "enabled": true, "key": true}

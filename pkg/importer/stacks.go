@@ -110,10 +110,16 @@ func PlaceByName(names []string, explicit []string, fallback string) map[string]
 				delete(stacks, s)
 			}
 		}
+		// Names that follow a pattern count; stacks that are environment words count more,
+		// so "dev deploy", "prod deploy", "dev promote" is read as stacks dev and prod, not
+		// deploy and promote.
 		score := 0
 		for _, n := range names {
 			if a, ok := cut(n, prefix); ok && stacks[a.token] {
-				score++
+				score += 2
+				if environments[strings.ToLower(a.token)] {
+					score++
+				}
 			}
 		}
 		if score > bestScore {
@@ -129,4 +135,15 @@ func PlaceByName(names []string, explicit []string, fallback string) map[string]
 		out[n] = Placement{Stack: fallback}
 	}
 	return out
+}
+
+// environments are the words teams name stacks with.
+var environments = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`dev develop development int integration test testing qa uat stage stg staging
+		preprod pre prd prod production live sandbox sbx demo perf load canary beta alpha
+		local ci review green blue`) {
+		environments[w] = true
+	}
 }

@@ -81,6 +81,12 @@ func PlanText(w io.Writer, p *plan.Plan, cs *iostreams.ColorScheme, verbose bool
 	if prevBlock || prevLine {
 		ew.println("")
 	}
+	if lines := unmanagedLines(p, cs); len(lines) > 0 {
+		for _, l := range lines {
+			ew.println(l)
+		}
+		ew.println("")
+	}
 	ew.println(cs.Bold(SummaryLine(p.Counts)))
 	return ew.err
 }

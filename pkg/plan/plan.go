@@ -71,6 +71,8 @@ type Counts struct {
 type Plan struct {
 	Items  []Item `json:"pipelines"`
 	Counts Counts `json:"summary"`
+	// Unmanaged lists what the plan leaves alone in the applications it manages (unmanaged.go).
+	Unmanaged []Unmanaged `json:"-"`
 }
 
 // Count summarises items.

@@ -157,7 +157,7 @@ func printSkipped(f *cmdutil.Factory, opts *Options, ip *action.ImportPlan) {
 		other = append(other, s)
 	}
 	if managed > 0 {
-		fmt.Fprintf(f.IOStreams.Out, "Left alone: %d pipeline(s) this repo manages already.\n", managed)
+		fmt.Fprintf(f.IOStreams.Out, "Left alone: %d pipeline(s) pipegen manages already (or will, from the service file); -v lists them.\n", managed)
 		if opts.Flags.Verbose {
 			for _, s := range ip.Skipped {
 				if s.Managed {

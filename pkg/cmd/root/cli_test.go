@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/pipegen/pipegen/internal/cmdtest"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -354,8 +356,20 @@ func TestImportThenDiffIsClean(t *testing.T) {
 	if r := c.run("diff", "--store", store, "--exit-code"); r.code != 1 {
 		t.Errorf("diff in an empty folder: exit %d, want 1 (no services folder)", r.code)
 	}
+	storeFiles := func() map[string]string {
+		out := map[string]string{}
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := os.ReadFile(p)
+				out[p] = string(b)
+			}
+			return nil
+		})
+		return out
+	}
+	before := storeFiles()
 	r := c.run("import", "--service", "my-microservice", "--store", store, "--dry-run")
-	if r.code != 0 || !strings.Contains(r.out, "Would import 3 pipeline(s)") || !strings.Contains(r.out, "Nothing was written") {
+	if r.code != 0 || !strings.Contains(r.out, "Would write 3 pipeline(s) of my-microservice") || !strings.Contains(r.out, "Nothing was written") {
 		t.Fatalf("import --dry-run: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
 	if _, err := os.Stat(filepath.Join(c.root, "services")); err == nil {
@@ -365,21 +379,31 @@ func TestImportThenDiffIsClean(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("import: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
-	for _, want := range []string{"+ services/my-microservice.yaml", "+ templates/imported/my-microservice/deploy-prod.json  deploy-prod (", "Marked 3 pipeline(s)", "the ownership marker and the lock"} {
+	for _, want := range []string{"+ services/my-microservice.yaml", "+ templates/imported/my-microservice/deploy.yml", "as 2 template(s)", "The store was not changed"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("import output lacks %q:\n%s", want, r.out)
 		}
 	}
-	if r := c.run("diff", "--store", store, "--exit-code"); r.code != 0 || !strings.Contains(r.out, "0 to create, 0 to update, 0 to delete, 3 unchanged") {
+	if !reflect.DeepEqual(storeFiles(), before) {
+		t.Fatal("import wrote to the store")
+	}
+	r = c.run("diff", "--store", store, "--exit-code")
+	if r.code != 2 || strings.Count(r.out, "to adopt: imported") != 3 || !strings.Contains(r.out, "0 to create, 3 to update, 0 to delete, 0 unchanged") {
 		t.Fatalf("diff after import: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
-	if r := c.run("import", "--service", "my-microservice", "--store", store); r.code != 1 || !strings.Contains(r.errOut, "already exists") {
-		t.Errorf("second import: exit %d %s", r.code, r.errOut)
+	if r := c.run("sync", "--store", store); r.code != 0 {
+		t.Fatalf("sync after import: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	if r := c.run("diff", "--store", store, "--exit-code"); r.code != 0 || !strings.Contains(r.out, "0 to create, 0 to update, 0 to delete, 3 unchanged") {
+		t.Fatalf("diff after sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	if r := c.run("import", "--service", "my-microservice", "--store", store); r.code != 0 || !strings.Contains(r.out, "Nothing to import") {
+		t.Errorf("second import: exit %d %s%s", r.code, r.out, r.errOut)
 	}
 	// Imported pipelines are now owned: importing them into another repo skips them.
 	other := newCLI(t, nil)
 	r = other.run("import", "--service", "my-microservice", "--store", store)
-	if r.code != 0 || !strings.Contains(r.out, "Nothing to import") || !strings.Contains(r.out, "already managed by pipegen from services/my-microservice.yaml: main/deploy-dev") {
+	if r.code != 0 || !strings.Contains(r.out, "Nothing to import") || !strings.Contains(r.out, "Left alone: 3 pipeline(s) pipegen manages already") {
 		t.Errorf("import of owned pipelines: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
 }
