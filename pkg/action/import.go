@@ -368,7 +368,9 @@ func (ip *ImportPlan) files(cfg *config.Config, existing *services.Service, serv
 	if err != nil {
 		return nil, nil, err
 	}
-	templates, err := importer.Build(candidates, importer.Options{App: ip.Application, UsedKeys: used, UsedTemplates: usedTemplates})
+	templates, err := importer.Build(candidates, importer.Options{
+		App: ip.Application, UsedKeys: used, UsedTemplates: usedTemplates, NoVerbatim: cfg.TrimBlocks || cfg.LstripBlocks,
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -508,6 +508,12 @@ func TestImportPerStackTemplates(t *testing.T) {
 // verbatim end tag, names that slug to the same key, multi-line text, Front50's internal
 // lastModified, triggers without ids; all import and adopt with ownership only.
 func TestImportTrickyPipelines(t *testing.T) {
+	for _, jinja := range []string{"", "jinja: {trim_blocks: true, lstrip_blocks: true}\n"} {
+		t.Run(fmt.Sprintf("%q", jinja), func(t *testing.T) { testImportTricky(t, jinja) })
+	}
+}
+
+func testImportTricky(t *testing.T, jinja string) {
 	u := newUIStore(t)
 	orig := map[string]map[string]any{}
 	add := func(name string, extra map[string]any) {
@@ -527,7 +533,7 @@ func TestImportTrickyPipelines(t *testing.T) {
 	add("spel", map[string]any{"parameterConfig": []any{map[string]any{"name": "v", "default": "${ #stage('x')['context'] ?: \"a\" }"}},
 		"nullable": nil, "yes": "no", "script": "#!/bin/sh\necho \"hi\" \\\n  && exit 0\n\n", "odd": " lead\ttab\u0085", "{{key}}": 1.50})
 
-	fresh := newRepo(t, nil)
+	fresh := newRepo(t, map[string]string{"pipegen.yaml": jinja})
 	cfg := fresh.config(nil)
 	ip := importFiles(t, cfg, u.store, u.files, ImportOptions{Application: "app", Stack: "prod"})
 	if len(ip.Pipelines) != 4 || len(ip.Skipped) != 0 {
@@ -548,7 +554,11 @@ func TestImportTrickyPipelines(t *testing.T) {
 		}
 		return string(b)
 	}
-	if tx := read("deploy-prod-2"); !strings.Contains(tx, "\ndescription: {% verbatim %}\"uses {{ jinja }} and {% tags %} and {# comments #}\"{% endverbatim %}\n") || strings.Count(tx, "verbatim %}") != 2 {
+	if tx := read("deploy-prod-2"); jinja != "" {
+		if !strings.Contains(tx, `description: "uses \u007B{ jinja }} and \u007B% tags %} and \u007B# comments #}"`) {
+			t.Errorf("with trim_blocks, tag syntax not escaped:\n%s", tx)
+		}
+	} else if !strings.Contains(tx, "\ndescription: {% verbatim %}\"uses {{ jinja }} and {% tags %} and {# comments #}\"{% endverbatim %}\n") || strings.Count(tx, "verbatim %}") != 2 {
 		t.Errorf("verbatim not around exactly the value that needs it:\n%s", tx)
 	}
 	if tx := read("deploy-prod"); strings.Contains(tx, "{% verbatim") || !strings.Contains(tx, `"ends a block: \u007B% endverbatim %} \u007B{ x }}"`) {

@@ -41,6 +41,8 @@ type Options struct {
 	// Build adds what it uses to both.
 	UsedKeys      map[string]map[string]bool
 	UsedTemplates map[string]bool
+	// NoVerbatim: the templates are rendered with trim_blocks or lstrip_blocks (Emitter).
+	NoVerbatim bool
 }
 
 // Dir is the folder, inside the templates folder, imported templates go to.
@@ -127,7 +129,7 @@ func (opt Options) finish(u *unified, g []*Pipeline, base string) (*Template, er
 		name = path.Join(Dir, opt.App, fmt.Sprintf("%s-%d", tname, i))
 	}
 	opt.UsedTemplates[strings.ToLower(name)] = true
-	text, err := EmitDocument(u.tree, true)
+	text, err := EmitDocument(u.tree, true, opt.NoVerbatim)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", g[0].Name, err)
 	}

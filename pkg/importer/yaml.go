@@ -58,13 +58,17 @@ func orderedKeys(n *Node, top bool) []string {
 // pongo2 would read as a tag is protected, and Tmpl leaves print their expressions.
 type Emitter struct {
 	Template bool
-	b        strings.Builder
-	err      error
+	// NoVerbatim writes tag syntax with escapes instead of {% verbatim %}: with Jinja's
+	// trim_blocks or lstrip_blocks on, a block tag would also eat the newline after it or
+	// the indentation before it.
+	NoVerbatim bool
+	b          strings.Builder
+	err        error
 }
 
 // EmitDocument writes a pipeline object as a template (or plain YAML with template false).
-func EmitDocument(n *Node, template bool) ([]byte, error) {
-	e := &Emitter{Template: template}
+func EmitDocument(n *Node, template, noVerbatim bool) ([]byte, error) {
+	e := &Emitter{Template: template, NoVerbatim: noVerbatim}
 	if n.Kind != Object {
 		return nil, fmt.Errorf("not an object")
 	}
@@ -146,7 +150,7 @@ func (e *Emitter) protect(text string) (string, bool) {
 	if !e.Template || !tagRe.MatchString(text) {
 		return text, true
 	}
-	if endVerbatimRe.MatchString(text) {
+	if e.NoVerbatim || endVerbatimRe.MatchString(text) {
 		return "", false
 	}
 	return "{% verbatim %}" + text + "{% endverbatim %}", true
