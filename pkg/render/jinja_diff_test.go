@@ -137,23 +137,29 @@ func renderJinja2(t *testing.T, cases []*jinjaCase) map[string]jinjaResult {
 	for i, c := range cases {
 		batch[i] = in{c.Name, c.files(c.Template, nil), jinjaMain, c.Vars, c.TrimBlocks, c.LstripBlocks}
 	}
-	input, err := json.Marshal(batch)
+	results := map[string]jinjaResult{}
+	runPyBatch(t, py, "jinja2_batch.py", batch, &results)
+	return results
+}
+
+// runPyBatch runs testdata/jinja/script with in as JSON on stdin and decodes its stdout into out.
+func runPyBatch(t *testing.T, py, script string, in, out any) {
+	t.Helper()
+	input, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, filepath.Join("testdata", "jinja", "jinja2_batch.py"))
+	cmd := exec.Command(py, filepath.Join("testdata", "jinja", script))
 	cmd.Stdin = bytes.NewReader(input)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	raw, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("jinja2_batch.py: %v\n%s", err, stderr.String())
+		t.Fatalf("%s: %v\n%s", script, err, stderr.String())
 	}
-	results := map[string]jinjaResult{}
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("jinja2_batch.py output: %v", err)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s output: %v", script, err)
 	}
-	return results
 }
 
 // renderPipegen renders files' main template with pipegen.

@@ -146,8 +146,7 @@ func firstUnfit(v string, allowNewline bool) (rune, bool) {
 }
 
 func describeRune(r rune) string {
-	switch r {
-	case '\n', '\r', 0x85, 0x2028, 0x2029:
+	if isLineBreak(r) {
 		return "a line break"
 	}
 	return fmt.Sprintf("the control character U+%04X", r)
@@ -169,10 +168,7 @@ func escapeFor(m printed, c yctx) (out, msg string) {
 		}
 		return strings.ReplaceAll(m.val, "'", "''"), ""
 	case ctxComment:
-		if r, bad := firstUnfit(m.val, false); bad {
-			return "", fmt.Sprintf("the value %s holds %s, which would end the YAML comment it is printed in", short(m.val), describeRune(r))
-		}
-		return m.val, ""
+		return commentText(m.val, c)
 	case ctxBlock:
 		return blockText(m.val, c)
 	case ctxName:
@@ -186,6 +182,37 @@ func escapeFor(m printed, c yctx) (out, msg string) {
 	return "", "{{ }} stands where pipegen cannot tell what YAML will make of it; put it in a quoted string or a value of its own"
 }
 
+// commentText keeps a value inside the comment it is printed in: each line break starts a
+// new comment line. (On a block scalar's header a new line would be the block's content.)
+func commentText(v string, c yctx) (string, string) {
+	for _, r := range v {
+		if isBreakOrUnprintable(r) && !(isLineBreak(r) && !c.header) {
+			return "", fmt.Sprintf("the value %s holds %s, which cannot stand in this YAML comment", short(v), describeRune(r))
+		}
+	}
+	if !strings.ContainsFunc(v, isLineBreak) {
+		return v, ""
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); {
+		r, size := utf8.DecodeRuneInString(v[i:])
+		i += size
+		if !isLineBreak(r) {
+			b.WriteRune(r)
+			continue
+		}
+		if r == '\r' && i < len(v) && v[i] == '\n' {
+			i++
+		}
+		b.WriteString("\n#")
+	}
+	return b.String(), ""
+}
+
+func isLineBreak(r rune) bool {
+	return r == '\n' || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029
+}
+
 // blockText indents every line of v after the first to the block's content indentation, so
 // the value stays inside the | block whatever it holds.
 func blockText(v string, c yctx) (string, string) {
@@ -195,11 +222,17 @@ func blockText(v string, c yctx) (string, string) {
 		}
 		return "", fmt.Sprintf("the value %s holds %s, which a YAML block scalar cannot hold exactly; write \"{{ … }}\" in double quotes", short(v), describeRune(r))
 	}
-	lead := v != "" && (v[0] == ' ' || v[0] == '\t' || v[0] == '\n')
+	// What the line's content starts with decides the block's indentation (first line; yaml.v3
+	// also rejects a tab there) and whether a folded block keeps its line breaks; an empty value
+	// leaves that to what follows it.
+	first := c.next
+	if v != "" {
+		first = v[0]
+	}
 	switch {
-	case c.lineStart && c.folded && v != "" && (v[0] == ' ' || v[0] == '\t'):
-		return "", fmt.Sprintf("the value %s starts a line of a folded block (>) with a space, which changes how its lines are joined; use a literal block (|)", short(v))
-	case c.lineStart && c.firstLine && !c.explicit && (lead || (v == "" && c.restBlank)):
+	case c.lineStart && c.folded && (first == ' ' || first == '\t' || first == '\n' || first == 0):
+		return "", fmt.Sprintf("the value %s starts a line of a folded block (>) with a space, or leaves it empty, which changes how its lines are joined; use a literal block (|)", short(v))
+	case c.lineStart && c.firstLine && !c.explicit && (first == ' ' || first == '\t' || first == '\n' || first == 0):
 		return "", fmt.Sprintf("the value %s starts the first line of a block scalar with a space or line break, or leaves it empty, which changes the block's indentation; give the indentation in the header (|2) or start the line with text", short(v))
 	}
 	if !strings.Contains(v, "\n") {

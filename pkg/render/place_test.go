@@ -163,7 +163,9 @@ func TestPlaceBlock(t *testing.T) {
 func TestPlaceOther(t *testing.T) {
 	runPlaceCases(t, []placeCase{
 		{name: "comment", tpl: "k: 1 # {{ v }}", v: "a: \"b\" # c", want: m("k", float64Num("1"))},
-		{name: "comment line break", tpl: "# {{ v }}\nk: 1", v: "a\nb: 2", err: "end the YAML comment", line: 1},
+		{name: "comment line break", tpl: "# {{ v }}\nk: 1", v: "a\nb: 2\r\nc: 3", want: m("k", float64Num("1")), out: "# a\n#b: 2\n#c: 3\nk: 1"},
+		{name: "header comment line break", tpl: "s: | # {{ v }}\n  x", v: "a\nb", err: "this YAML comment", line: 1},
+		{name: "comment control", tpl: "k: 1 # {{ v }}", v: "\x1b", err: "U+001B", line: 1},
 		{name: "anchor", tpl: "a: &{{ v }} 1\nb: *{{ v }}", v: "x-1", want: m("a", float64Num("1"), "b", float64Num("1"))},
 		{name: "bad anchor", tpl: "a: &{{ v }} 1", v: "x y", err: "anchor", line: 1},
 		{name: "directive", tpl: "%YAML {{ v }}\n---\nk: 1", v: "1.1", err: "directive", line: 1},

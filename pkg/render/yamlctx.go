@@ -40,8 +40,11 @@ type yctx struct {
 	explicit  bool // the header gave the indentation
 	lineStart bool // the mark is the first character of its line's content
 	firstLine bool // on the block's first content line
-	restBlank bool // only spaces or other marks follow on the line
+	next      byte // what follows the mark on its line: '\n' at the end, 0 for another mark
 	restEmpty bool // nothing follows on the line
+
+	// ctxComment
+	header bool // the comment of a block scalar's header line
 }
 
 type ylexer struct {
@@ -401,7 +404,9 @@ func (l *ylexer) block(i int) int {
 	}
 	for k := j; k < hdrEnd; k++ {
 		if l.s[k] == '#' && !l.isMark(k) && k > j && l.s[k-1] == ' ' {
-			l.comment(k)
+			for ; k < hdrEnd; k++ {
+				l.set(k, yctx{kind: ctxComment, header: true})
+			}
 			break
 		}
 		l.bad(k, "{{ }} is on a block scalar's header line (after | or >), which holds only indicators and a comment")
@@ -441,15 +446,14 @@ func (l *ylexer) block(i int) int {
 			if !l.isMark(k) {
 				continue
 			}
-			restBlank := true
-			for r := k + 1; r < end; r++ {
-				if l.s[r] != ' ' && !l.isMark(r) {
-					restBlank = false
-					break
-				}
+			next := l.at(k + 1)
+			if k+1 == end {
+				next = '\n'
+			} else if l.isMark(k + 1) {
+				next = 0
 			}
 			l.set(k, yctx{kind: ctxBlock, indent: n, folded: folded, explicit: explicit > 0,
-				lineStart: k == p+n, firstLine: !seen, restBlank: restBlank, restEmpty: k+1 == end})
+				lineStart: k == p+n, firstLine: !seen, next: next, restEmpty: k+1 == end})
 		}
 		seen = true
 		p = end + 1
