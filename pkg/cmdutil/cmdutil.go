@@ -67,7 +67,8 @@ type Flags struct {
 	Output                                   string
 	NoColor, Verbose, Quiet                  bool
 	NoCache                                  bool
-	FullPlan                                 string // --full-plan-url, for -o markdown
+	formats                                  []string // the -o values AddOutputFlag allowed
+	FullPlan                                 string   // --full-plan-url, for -o markdown
 }
 
 // AddRepoFlags adds the flags that locate and filter the services repo.
@@ -125,6 +126,7 @@ func (f *Flags) AddStoreFlags(cmd *cobra.Command) {
 
 // AddOutputFlag adds -o with the allowed formats, the first being the default.
 func (f *Flags) AddOutputFlag(cmd *cobra.Command, formats ...string) {
+	f.formats = formats
 	cmd.Flags().StringVarP(&f.Output, "output", "o", formats[0], fmt.Sprintf("output format: %v", formats))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -13,8 +13,11 @@ import (
 	"github.com/pipegen/pipegen/pkg/planfile"
 )
 
-// PlanFormats are the -o values of diff and sync.
+// PlanFormats are the -o values of sync; diff also has DiffFormats' html page.
 var PlanFormats = []string{"text", "json", "markdown"}
+
+// DiffFormats are the -o values of diff.
+var DiffFormats = append(append([]string(nil), PlanFormats...), "html")
 
 // Planned is a computed plan with the store it was made against.
 type Planned struct {
@@ -29,7 +32,7 @@ type Planned struct {
 // MakePlan resolves config, opens the store and computes the plan. Build problems are printed
 // and returned as ErrSilent. digest takes the source digest a saved plan needs.
 func (f *Flags) MakePlan(ctx context.Context, fac *Factory, opt action.DiffOptions, digest bool) (*Planned, error) {
-	if err := f.CheckOutput(PlanFormats...); err != nil {
+	if err := f.CheckOutput(f.formats...); err != nil {
 		return nil, err
 	}
 	p, err := f.Open(ctx, fac)
@@ -92,6 +95,8 @@ func (f *Flags) PrintPlan(fac *Factory, w io.Writer, p *plan.Plan) error {
 		return output.PlanJSON(w, p)
 	case "markdown":
 		return output.PlanMarkdown(w, p, output.MarkdownOptions{FullPlan: f.FullPlan})
+	case "html":
+		return output.PlanHTML(w, p)
 	}
 	return output.PlanText(w, p, fac.IOStreams.ColorScheme(), f.Verbose)
 }

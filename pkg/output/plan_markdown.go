@@ -69,12 +69,12 @@ func PlanMarkdown(w io.Writer, p *plan.Plan, opt MarkdownOptions) error {
 func mdCallouts(p *plan.Plan) string {
 	var dels, conflicts, drifts []string
 	for _, it := range p.Items {
-		switch {
-		case it.Action == plan.Delete:
+		switch attentionOf(it) {
+		case plan.Delete:
 			dels = append(dels, codeSpan(fullName(it)))
-		case it.Action == plan.Conflict:
+		case plan.Conflict:
 			conflicts = append(conflicts, codeSpan(fullName(it))+": "+mdText(it.Reason))
-		case it.Drift != nil:
+		case driftAttention:
 			drifts = append(drifts, codeSpan(fullName(it))+": "+mdText(DriftText(it.Drift)))
 		}
 	}
@@ -98,6 +98,40 @@ func mdCallouts(p *plan.Plan) string {
 	return b.String()
 }
 
+// changesCell is an item's action and what its row in a table of pipelines says about it.
+func changesCell(it plan.Item) (action, changes string, err error) {
+	switch it.Action {
+	case plan.Create:
+		return string(it.Action), stageCount(it.Desired), nil
+	case plan.Update, plan.Adopt:
+		changes = strconv.Itoa(len(it.Changes))
+		if it.Drift != nil {
+			changes += ", changed outside pipegen"
+		}
+		return string(it.Action), changes, nil
+	case plan.Orphan:
+		return "kept", "not in source", nil
+	case plan.Conflict, plan.Delete:
+		return string(it.Action), it.Reason, nil
+	}
+	return "", "", fmt.Errorf("print %s: unknown plan action %q", fullName(it), it.Action)
+}
+
+// driftAttention marks an item changed outside pipegen in attentionOf.
+const driftAttention plan.Action = "drift"
+
+// attentionOf says which callout an item belongs in: Delete, Conflict, driftAttention, or ""
+// for none.
+func attentionOf(it plan.Item) plan.Action {
+	switch {
+	case it.Action == plan.Delete || it.Action == plan.Conflict:
+		return it.Action
+	case it.Drift != nil:
+		return driftAttention
+	}
+	return ""
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
@@ -114,31 +148,14 @@ type mdSection struct {
 func mdSections(p *plan.Plan) ([]mdSection, error) {
 	groups := sharedGroups(p)
 	var out []mdSection
-	done := map[*plan.Group]bool{}
-	for i := range p.Items {
-		g := groups[i]
-		if g == nil || done[g] {
-			continue
-		}
-		done[g] = true
+	for _, g := range groupsInOrder(p, groups) {
 		s, err := mdGroup(p, g)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s)
 	}
-	var apps []string
-	byApp := map[string][]int{}
-	for i, it := range p.Items {
-		if groups[i] != nil || it.Action == plan.Unchanged {
-			continue
-		}
-		if _, ok := byApp[it.Application]; !ok {
-			apps = append(apps, it.Application)
-		}
-		byApp[it.Application] = append(byApp[it.Application], i)
-	}
-	sort.Strings(apps)
+	apps, byApp := byApplication(p, groups, func(it plan.Item) bool { return it.Action != plan.Unchanged })
 	for _, app := range apps {
 		s, err := mdApp(p, app, byApp[app])
 		if err != nil {
@@ -147,6 +164,36 @@ func mdSections(p *plan.Plan) ([]mdSection, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// groupsInOrder lists the shared groups in the order of their first members.
+func groupsInOrder(p *plan.Plan, groups map[int]*plan.Group) []*plan.Group {
+	var out []*plan.Group
+	done := map[*plan.Group]bool{}
+	for i := range p.Items {
+		if g := groups[i]; g != nil && !done[g] {
+			done[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// byApplication gathers the items in no shared group that keep accepts, by application; apps
+// are sorted.
+func byApplication(p *plan.Plan, groups map[int]*plan.Group, keep func(plan.Item) bool) (apps []string, items map[string][]int) {
+	items = map[string][]int{}
+	for i, it := range p.Items {
+		if groups[i] != nil || !keep(it) {
+			continue
+		}
+		if _, ok := items[it.Application]; !ok {
+			apps = append(apps, it.Application)
+		}
+		items[it.Application] = append(items[it.Application], i)
+	}
+	sort.Strings(apps)
+	return apps, items
 }
 
 func mdGroup(p *plan.Plan, g *plan.Group) (mdSection, error) {
@@ -195,22 +242,11 @@ func mdApp(p *plan.Plan, app string, items []int) (mdSection, error) {
 	var details strings.Builder
 	for _, i := range items {
 		it := p.Items[i]
-		action, changes := string(it.Action), ""
-		switch it.Action {
-		case plan.Create:
-			changes = stageCount(it.Desired)
-		case plan.Update, plan.Adopt:
-			changes = strconv.Itoa(len(it.Changes))
-			if it.Drift != nil {
-				changes += ", changed outside pipegen"
-			}
-		case plan.Orphan:
-			action, changes = "kept", "not in source"
-		case plan.Conflict, plan.Delete:
-			changes = mdText(it.Reason)
-		default:
-			return mdSection{}, fmt.Errorf("print %s: unknown plan action %q", fullName(it), it.Action)
+		action, changes, err := changesCell(it)
+		if err != nil {
+			return mdSection{}, err
 		}
+		changes = mdText(changes)
 		source := "—"
 		if it.Source != "" {
 			source = codeSpan(it.Source)
@@ -218,7 +254,6 @@ func mdApp(p *plan.Plan, app string, items []int) (mdSection, error) {
 		table.WriteString("| " + action + " | " + codeSpan(fullName(it)) + " | " + source + " | " + changes + " |\n")
 
 		var block string
-		var err error
 		switch it.Action {
 		case plan.Create:
 			block, err = createBlock(it)

@@ -13,7 +13,7 @@ import (
 type SVGOptions struct {
 	// ID is set as the svg element's id (and prefixes nothing else), so a page can link to it.
 	ID string
-	// Label names the graph for screen readers and tests (aria-label and data-pipeline).
+	// Label names the graph for screen readers (aria-label and <title>).
 	Label string
 }
 
@@ -41,7 +41,7 @@ func (g *Graph) SVG(w io.Writer, o SVGOptions) error {
 		fmt.Fprintf(&b, ` id="%s"`, attr(o.ID))
 	}
 	if o.Label != "" {
-		fmt.Fprintf(&b, ` aria-label="%s" data-pipeline="%s"`, attr(o.Label), attr(o.Label))
+		fmt.Fprintf(&b, ` aria-label="%s"`, attr(o.Label))
 	}
 	b.WriteString(` font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">` + "\n")
 	if o.Label != "" {

@@ -34,6 +34,9 @@ is a reorder; a pipeline last saved outside pipegen says by whom and when, as sy
 With --exit-code the exit status says whether there are changes: 0 none, 2 changes,
 1 an error. Without it, 0 means the diff was computed.
 
+-o html writes one self-contained page (inline styles and SVG, no scripts, nothing fetched)
+with every created or changed pipeline's stage graph, changed stages marked: a CI artifact.
+
 --out FILE also saves the plan: every document sync would write and the version of every
 store object and source file it was made from. pipegen sync --plan FILE applies exactly
 that plan, and refuses when the source or the store changed since (docs/plan-file.md).`,
@@ -42,6 +45,7 @@ that plan, and refuses when the source or the store changed since (docs/plan-fil
   pipegen diff -o markdown > plan.md     # for a pull-request comment
   pipegen diff -o markdown --full-plan-url "$CI_JOB_URL"   # named when the comment is shortened
   pipegen diff -o json | jq .summary
+  pipegen diff -o html > plan.html         # one self-contained page with stage graphs
   pipegen diff --out plan.json             # review it, then: pipegen sync --plan plan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -77,7 +81,7 @@ that plan, and refuses when the source or the store changed since (docs/plan-fil
 	}
 	opts.Flags.AddRepoFlags(cmd, f)
 	opts.Flags.AddStoreFlags(cmd)
-	opts.Flags.AddOutputFlag(cmd, cmdutil.PlanFormats...)
+	opts.Flags.AddOutputFlag(cmd, cmdutil.DiffFormats...)
 	opts.Flags.AddFullPlanFlag(cmd)
 	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
 	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "show the deletions sync --prune would make")

@@ -176,7 +176,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"sync", "--service", ""}, "my-microservice"},
 		{[]string{"diff", "--stack", ""}, "dev prod"},
 		{[]string{"render", "--stack", "p"}, "dev prod"}, // the shell filters by prefix
-		{[]string{"diff", "-o", ""}, "text json markdown"},
+		{[]string{"diff", "-o", ""}, "text json markdown html"},
 		{[]string{"render", "-o", ""}, "json yaml"},
 		{[]string{"completion", ""}, "bash fish powershell zsh"},
 		{[]string{"imp"}, "import"},

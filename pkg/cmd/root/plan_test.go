@@ -61,3 +61,15 @@ func TestSavedPlanCLI(t *testing.T) {
 	r = c.run("sync", "--plan", "missing.json")
 	expectError(t, []string{"sync", "--plan", "missing.json"}, r, []string{"missing.json"})
 }
+
+// diff -o html is one page with each changed pipeline and its graph; sync has no html.
+func TestDiffHTML(t *testing.T) {
+	c := newCLI(t, map[string]string{"services/app.yaml": okService, "templates/deploy.yml": okTemplate})
+	r := c.run("diff", "-o", "html")
+	if r.code != 0 || !strings.HasPrefix(r.out, "<!DOCTYPE html>") || !strings.Contains(r.out, `data-pipeline="app/deploy-dev"`) ||
+		!strings.Contains(r.out, `<svg xmlns="http://www.w3.org/2000/svg" class="stagegraph"`) || !strings.HasSuffix(r.out, "</html>\n") {
+		t.Fatalf("exit %d\n%.3000s\n%s", r.code, r.out, r.errOut)
+	}
+	r = c.run("sync", "--dry-run", "-o", "html")
+	expectError(t, []string{"sync", "-o", "html"}, r, []string{"unknown output format"})
+}
