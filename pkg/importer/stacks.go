@@ -116,9 +116,9 @@ func PlaceByName(names []string, explicit []string, fallback string) map[string]
 		score := 0
 		for _, n := range names {
 			if a, ok := cut(n, prefix); ok && stacks[a.token] {
-				score += 2
+				score++
 				if environments[strings.ToLower(a.token)] {
-					score++
+					score += 2
 				}
 			}
 		}

@@ -95,6 +95,7 @@ func mdCallouts(p *plan.Plan) string {
 	callout("CAUTION", plural(len(dels), "pipeline", "pipelines")+" to delete", dels)
 	callout("CAUTION", plural(len(conflicts), "conflict", "conflicts")+": sync refuses these", conflicts)
 	callout("WARNING", plural(len(drifts), "pipeline", "pipelines")+" changed outside pipegen: sync reverts these changes", drifts)
+	callout("NOTE", plural(len(p.Unmanaged), "pipeline", "pipelines")+" of these applications made in the UI, not managed (sync leaves them alone)", unmanagedItems(p))
 	return b.String()
 }
 

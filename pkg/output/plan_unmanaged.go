@@ -15,3 +15,12 @@ func unmanagedLines(p *plan.Plan, cs *iostreams.ColorScheme) []string {
 	}
 	return lines
 }
+
+// unmanagedItems are the unmanaged pipelines as markdown list items.
+func unmanagedItems(p *plan.Plan) []string {
+	var items []string
+	for _, u := range p.Unmanaged {
+		items = append(items, codeSpan(u.Application+"/"+u.Name)+": "+codeSpan(u.Import)+" brings it in")
+	}
+	return items
+}
