@@ -4,7 +4,6 @@ package importcmd
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
 	"github.com/pipegen/pipegen/pkg/front50"
+	"github.com/pipegen/pipegen/pkg/output"
 	"github.com/spf13/cobra"
 )
 
@@ -93,86 +93,22 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			return err
 		}
 	}
-	printPlan(f, opts, ip)
+	if err := printPlan(f, opts, ip); err != nil {
+		return err
+	}
 	opts.Flags.PrintStats(f, p)
 	return nil
 }
 
-func printPlan(f *cmdutil.Factory, opts *Options, ip *action.ImportPlan) {
-	out := f.IOStreams.Out
-	cs := f.IOStreams.ColorScheme()
-	if len(ip.Pipelines) == 0 {
-		fmt.Fprintf(out, "Nothing to import from application %s in %s.\n", ip.Application, ip.Store)
-		printSkipped(f, opts, ip)
-		return
-	}
-	verb := "Wrote"
-	if opts.DryRun {
-		verb = "Would write"
-	}
-	fmt.Fprintf(out, "%s %d pipeline(s) of %s from %s as %d template(s):\n", verb, len(ip.Pipelines), ip.Application, ip.Store, ip.Templates)
-	for _, file := range ip.Files {
-		if file.Old != nil {
-			fmt.Fprintf(out, "  %s %s  (entries added)\n", cs.Yellow("~"), file.Display)
-			continue
-		}
-		fmt.Fprintf(out, "  %s %s\n", cs.Green("+"), file.Display)
-	}
-	for _, p := range ip.Pipelines {
-		vars := ""
-		if p.Vars > 0 {
-			vars = fmt.Sprintf(", %d variable(s)", p.Vars)
-		}
-		fmt.Fprintf(out, "    %s  %s/%s from %s%s\n", p.Name, p.Stack, p.Key, p.Template, vars)
-		if opts.Flags.Verbose {
-			for _, c := range p.OwnershipChange {
-				fmt.Fprintf(out, "        next sync: %s\n", c)
-			}
+func printPlan(f *cmdutil.Factory, opts *Options, ip *action.ImportPlan) error {
+	next := "pipegen diff --service " + ip.Application
+	for _, fl := range []struct{ name, val string }{{"-C", opts.Flags.Dir}, {"--config", opts.Flags.ConfigFile}, {"--store", opts.Flags.Store}, {"--endpoint", opts.Flags.Endpoint}, {"--region", opts.Flags.Region}} {
+		if fl.val != "" {
+			next += " " + fl.name + " " + fl.val
 		}
 	}
-	printSkipped(f, opts, ip)
-	if opts.DryRun {
-		fmt.Fprintln(out, "Nothing was written (--dry-run).")
-		return
-	}
-	if !opts.Flags.Quiet {
-		next := "pipegen diff --service " + ip.Application
-		for _, fl := range []struct{ name, val string }{{"-C", opts.Flags.Dir}, {"--config", opts.Flags.ConfigFile}, {"--store", opts.Flags.Store}, {"--endpoint", opts.Flags.Endpoint}, {"--region", opts.Flags.Region}} {
-			if fl.val != "" {
-				next += " " + fl.name + " " + fl.val
-			}
-		}
-		fmt.Fprintf(out, "The store was not changed. Next: review and commit the files; %s shows them as to adopt (ownership is the only change), and pipegen sync takes them over, keeping their ids.\n", next)
-	}
-}
-
-func printSkipped(f *cmdutil.Factory, opts *Options, ip *action.ImportPlan) {
-	managed := 0
-	var other []action.SkippedPipeline
-	for _, s := range ip.Skipped {
-		if s.Managed {
-			managed++
-			continue
-		}
-		other = append(other, s)
-	}
-	if managed > 0 {
-		fmt.Fprintf(f.IOStreams.Out, "Left alone: %d pipeline(s) pipegen manages already (or will, from the service file); -v lists them.\n", managed)
-		if opts.Flags.Verbose {
-			for _, s := range ip.Skipped {
-				if s.Managed {
-					fmt.Fprintf(f.IOStreams.Out, "  - %s (%s): %s\n", s.Name, s.ID, s.Reason)
-				}
-			}
-		}
-	}
-	if len(other) == 0 {
-		return
-	}
-	fmt.Fprintf(f.IOStreams.Out, "Skipped %d pipeline(s):\n", len(other))
-	for _, s := range other {
-		fmt.Fprintf(f.IOStreams.Out, "  - %s (%s): %s\n", s.Name, s.ID, s.Reason)
-	}
+	return output.ImportSummary(f.IOStreams.Out, ip, f.IOStreams.ColorScheme(), output.ImportOptions{
+		DryRun: opts.DryRun, Verbose: opts.Flags.Verbose, Quiet: opts.Flags.Quiet, Next: next})
 }
 
 // completeApplications offers the applications that have pipelines in the configured store.

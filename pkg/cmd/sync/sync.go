@@ -4,12 +4,12 @@ package sync
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
+	"github.com/pipegen/pipegen/pkg/output"
 	"github.com/pipegen/pipegen/pkg/plan"
 	"github.com/pipegen/pipegen/pkg/planfile"
 	"github.com/spf13/cobra"
@@ -250,44 +250,12 @@ func apply(f *cmdutil.Factory, opts *Options, counts plan.Counts, again string, 
 	if opts.Flags.Output != "text" {
 		resultOut = ios.ErrOut
 	}
-	printReport(f, rep, resultOut)
+	if err := output.SyncReport(resultOut, ios.ErrOut, rep, ios.ErrColorScheme(), ios.IsQuiet()); err != nil {
+		return err
+	}
 	if err := rep.Err(); err != nil {
 		fmt.Fprintf(ios.ErrOut, "%s %v; %s\n", ios.ErrColorScheme().Red("error:"), err, again)
 		return cmdutil.ErrSilent
 	}
 	return nil
-}
-
-func printReport(f *cmdutil.Factory, rep *action.Report, resultOut io.Writer) {
-	ios := f.IOStreams
-	cs := ios.ErrColorScheme()
-	verb := map[plan.Action]string{plan.Create: "created", plan.Update: "updated", plan.Adopt: "adopted", plan.Delete: "deleted"}
-	counts := map[plan.Action]int{}
-	for _, o := range rep.Done {
-		counts[o.Item.Action]++
-		if !ios.IsQuiet() {
-			fmt.Fprintf(ios.ErrOut, "%s %s/%s (%s)\n", verb[o.Item.Action], o.Item.Application, o.Item.Name, o.Item.ID)
-		}
-	}
-	for _, o := range rep.Failed {
-		fmt.Fprintf(ios.ErrOut, "%s %s/%s not %s: %v\n", cs.Red("failed:"), o.Item.Application, o.Item.Name, verb[o.Item.Action], o.Err)
-	}
-	for _, it := range rep.NotStarted {
-		fmt.Fprintf(ios.ErrOut, "%s %s/%s not %s (interrupted before it started)\n", cs.Yellow("skipped:"), it.Application, it.Name, verb[it.Action])
-	}
-	if rep.BumpErr != nil {
-		fmt.Fprintf(ios.ErrOut, "%s last-modified.json not updated: %v (Front50 still sees the changes within its refresh interval, about a minute)\n", cs.Red("error:"), rep.BumpErr)
-	}
-	if len(rep.Done) == 0 && len(rep.Failed) == 0 && len(rep.NotStarted) == 0 {
-		fmt.Fprintln(resultOut, "Nothing to do: the store matches the source.")
-		return
-	}
-	fmt.Fprintf(resultOut, "Applied: %d created, %d updated, %d deleted", counts[plan.Create], counts[plan.Update]+counts[plan.Adopt], counts[plan.Delete])
-	if n := len(rep.Failed); n > 0 {
-		fmt.Fprintf(resultOut, ", %d failed", n)
-	}
-	if n := len(rep.NotStarted); n > 0 {
-		fmt.Fprintf(resultOut, ", %d not started", n)
-	}
-	fmt.Fprintln(resultOut, ".")
 }
