@@ -233,6 +233,7 @@ func (w *walker) walkNodes(c *wctx, fr *frame, nodes []*node) {
 			if len(n.it.toks) == 0 {
 				continue // pongo2 reports the empty {{ }}
 			}
+			w.macroOutputs(c, fr, n.it.toks, true)
 			w.expr(c, fr, n.it.toks, false)
 		case nodeTag:
 			w.tag(c, fr, n)
@@ -242,6 +243,9 @@ func (w *walker) walkNodes(c *wctx, fr *frame, nodes []*node) {
 
 func (w *walker) tag(c *wctx, fr *frame, n *node) {
 	args := n.args
+	if n.name != "macro" && n.name != "import" && n.name != "call" {
+		w.macroOutputs(c, fr, args, false)
+	}
 	switch n.name {
 	case "if", "ifchanged", "ifequal", "ifnotequal":
 		w.branches(c, fr, n)

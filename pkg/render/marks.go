@@ -109,7 +109,13 @@ func parsePos(payload string) (srcPos, bool) {
 // filterMarkString replaces pongo2's HTML `escape` filter, which autoescape applies to every
 // unsafe string printed by {{ }} (and which |escape and |e name explicitly): the value is
 // escaped later, for the YAML context it lands in. The mark is safe so it is not marked twice.
+//
+// Text already holding marks is a macro's output passed through a layout filter (|indent,
+// |trim; the check allows no other use): its marks are placed where it lands.
 func filterMarkString(in *pongo2.Value, _ *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
+	if s := in.String(); holdsMark(s) {
+		return pongo2.AsSafeValue(s), nil
+	}
 	return pongo2.AsSafeValue(encodeMark(markString, strings.ToValidUTF8(in.String(), "\uFFFD"))), nil
 }
 

@@ -56,9 +56,6 @@ func (e *Engine) place(out []byte, file string) ([]byte, error) {
 		if pendingAt == sh.Len() {
 			m.pos, m.hasPos, pendingAt = pending, true, -1
 		}
-		if holdsMark(payload) {
-			return nil, e.markErr(m, file, "a list, map or macro output was turned into text before printing; print a list with {{ x|tojson }} or {{ x|join:\", \" }}")
-		}
 		marks = append(marks, m)
 		sh.WriteByte('x')
 	}

@@ -171,8 +171,12 @@ func TestPlaceOther(t *testing.T) {
 		{name: "directive", tpl: "%YAML {{ v }}\n---\nk: 1", v: "1.1", err: "directive", line: 1},
 		{name: "macro output lands in context", tpl: "{% macro q(x) %}'{{ x }}'{% endmacro %}k: {{ q(v) }}", v: "it's", want: m("k", "it's")},
 		{name: "include lands in context", tpl: "k: \"{% include \"inc.yml\" %}\"", v: `a"b`, want: m("k", `a"b`)},
+		{name: "macro output measured", tpl: "{% macro q(x) %}{{ x }}{% endmacro %}k: {{ q(v)|length }}", v: "ab", err: "can only be printed", line: 1},
+		{name: "macro output compared", tpl: "{% macro q(x) %}{{ x }}{% endmacro %}\nk: {% if q(v) == \"ab\" %}1{% endif %}", v: "ab", err: "can only be printed", line: 2},
+		{name: "macro output set", tpl: "{% macro q(x) %}{{ x }}{% endmacro %}{% set s = q(v) %}k: {{ s }}", v: "ab", err: "can only be printed", line: 1},
+		{name: "macro output indented", tpl: "{% macro q(x) %}s: |\n  {{ x }}{% endmacro %}k:\n  {{ q(v)|indent(2) }}", v: "a\nb", want: m("k", m("s", "a\nb"))},
 		{name: "filter block refused", tpl: "{% filter upper %}k: {{ v }}{% endfilter %}", v: "a", err: "changed after printing"},
-		{name: "joined lists refused", tpl: `k: "{{ v|join:"," }}"`, v: []any{[]any{"a"}}, err: "turned into text", line: 1},
+		{name: "joined lists refused", tpl: `k: "{{ v|join:"," }}"`, v: []any{[]any{"a"}}, err: "inside a string", line: 1},
 		{name: "whitespace control", tpl: "k: [  {{- v }}]", v: "a b", want: m("k", []any{"a b"})},
 		{name: "trim after", tpl: "k: '{{ v -}}   '", v: "a", want: m("k", "a")},
 	})
