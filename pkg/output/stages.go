@@ -3,7 +3,6 @@ package output
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 )
@@ -20,25 +19,6 @@ func stageRows(doc map[string]any) []stageRow {
 		rows = append(rows, stageRow{refID: scalarText(m["refId"]), typ: scalarText(m["type"]), name: scalarText(m["name"])})
 	}
 	return rows
-}
-
-// alignRows pads the columns of rows to equal widths, two spaces apart, with no trailing blanks.
-func alignRows(rows []stageRow) []string {
-	var wRef, wType int
-	for _, r := range rows {
-		wRef = max(wRef, utf8.RuneCountInString(r.refID))
-		wType = max(wType, utf8.RuneCountInString(r.typ))
-	}
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		line := pad(r.refID, wRef) + "  " + pad(r.typ, wType) + "  " + r.name
-		out[i] = strings.TrimRight(line, " ")
-	}
-	return out
-}
-
-func pad(s string, w int) string {
-	return s + strings.Repeat(" ", w-utf8.RuneCountInString(s))
 }
 
 // stageCount describes a new pipeline's size for tables.
