@@ -71,6 +71,8 @@ type ImportPlan struct {
 	Pipelines          []ImportedPipeline // sorted by name
 	Templates          int
 	Skipped            []SkippedPipeline
+
+	existing []*importer.Existing
 }
 
 // PlanImport reads an application's pipelines and works out the service file entries and
@@ -183,6 +185,7 @@ func PlanImport(ctx context.Context, cfg *config.Config, store front50.Store, op
 	if len(candidates) == 0 {
 		return ip, nil
 	}
+	ip.existing = earlierTemplates(cfg, existing, state, places)
 	if err := ip.build(ctx, cfg, state, existing, serviceFile, candidates); err != nil {
 		return nil, err
 	}
@@ -324,7 +327,11 @@ func (ip *ImportPlan) build(ctx context.Context, cfg *config.Config, state *fron
 			return fmt.Errorf("the imported templates do not render the stored pipelines exactly: %s", ip.Skipped[len(ip.Skipped)-1].Reason)
 		}
 		ip.Files = files
-		ip.Templates = len(templates)
+		for _, t := range templates {
+			if !t.Reused {
+				ip.Templates++
+			}
+		}
 		for _, t := range templates {
 			for _, e := range t.Entries {
 				vars := 0
@@ -370,6 +377,7 @@ func (ip *ImportPlan) files(cfg *config.Config, existing *services.Service, serv
 	}
 	templates, err := importer.Build(candidates, importer.Options{
 		App: ip.Application, UsedKeys: used, UsedTemplates: usedTemplates, NoVerbatim: cfg.TrimBlocks || cfg.LstripBlocks,
+		Existing: ip.existing,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -378,6 +386,9 @@ func (ip *ImportPlan) files(cfg *config.Config, existing *services.Service, serv
 	var files []ImportedFile
 	for _, t := range templates {
 		entries = append(entries, t.Entries...)
+		if t.Reused {
+			continue
+		}
 		p := filepath.Join(cfg.Templates, filepath.FromSlash(t.Name)+".yml")
 		files = append(files, ImportedFile{Path: p, Display: displayPath(cfg.Root, p), Data: t.Text})
 	}
@@ -458,4 +469,68 @@ func noPipelinesError(app string, state *front50.State) error {
 		msg += "; similar: " + strings.Join(similar, ", ")
 	}
 	return errors.New(msg)
+}
+
+// earlierTemplates are the templates an earlier import wrote for svc, with the stored
+// pipelines they render, for new pipelines of the same group to use as they are.
+func earlierTemplates(cfg *config.Config, svc *services.Service, state *front50.State, places map[string]importer.Placement) []*importer.Existing {
+	if svc == nil {
+		return nil
+	}
+	owned := map[pipeline.Marker]*front50.Pipeline{}
+	for _, sp := range state.Pipelines {
+		if m, ok := pipeline.MarkerOf(sp.Doc); ok {
+			m.File = ""
+			owned[m] = sp
+		}
+	}
+	byName := map[string]*importer.Existing{}
+	var out []*importer.Existing
+	for _, st := range svc.Stacks {
+		for _, e := range st.Pipelines {
+			if !strings.HasPrefix(e.Template, importer.Dir+"/"+svc.Name+"/") {
+				continue
+			}
+			ex := byName[e.Template]
+			if ex == nil {
+				text, err := os.ReadFile(filepath.Join(cfg.Templates, filepath.FromSlash(e.Template)+".yml"))
+				if err != nil {
+					continue
+				}
+				ex = &importer.Existing{Name: e.Template, Text: text, Key: e.Key}
+				byName[e.Template] = ex
+				out = append(out, ex)
+			}
+			sp := state.ByID[e.ID]
+			if e.ID == "" {
+				sp = owned[pipeline.Marker{Service: svc.Name, Stack: st.Name, Key: e.Key}]
+			}
+			var tree *importer.Node
+			if sp != nil && ex.Key == e.Key {
+				tree, _ = templateTree(sp, state, cfg.Lock)
+			}
+			if tree == nil {
+				ex.Key = "" // a member that cannot be read back: the template is not offered
+				continue
+			}
+			name := docName(sp.Doc)
+			ex.Members = append(ex.Members, &importer.Pipeline{ID: sp.ID, Name: name, Tree: tree, Place: places[name]})
+		}
+	}
+	var usable []*importer.Existing
+	for _, ex := range out {
+		if ex.Key == "" {
+			continue
+		}
+		// In the order import wrote them: by name.
+		sort.SliceStable(ex.Members, func(i, j int) bool {
+			a, b := ex.Members[i], ex.Members[j]
+			if !strings.EqualFold(a.Name, b.Name) {
+				return strings.ToLower(a.Name) < strings.ToLower(b.Name)
+			}
+			return a.ID < b.ID
+		})
+		usable = append(usable, ex)
+	}
+	return usable
 }

@@ -500,6 +500,34 @@ func TestImportPerStackTemplates(t *testing.T) {
 				t.Errorf("promote template does not link by name:\n%s", promote)
 			}
 			applyClean(t, cfg, u.store, diffToAdopt(t, cfg, u.store, orig))
+
+			// A new stack's pipeline that fits the template uses it as it is: one entry added,
+			// no new file, no other file touched.
+			qa := map[string]any{"name": name("deploy", "qa"), "keepWaitingPipelines": false,
+				"triggers": []any{map[string]any{"type": "cron", "cronExpression": "0 0 * * * ?", "enabled": true,
+					"id": uuid.NewSHA1(uuid.NameSpaceURL, []byte("tqa")).String()}},
+				"stages": []any{map[string]any{"refId": "1", "type": "deployManifest", "requisiteStageRefIds": []any{},
+					"account": "k8s-qa", "replicas": 9, "note": "line one\nline two {{ not a var }}\n"}}}
+			orig = map[string]map[string]any{}
+			add(qa)
+			if tc.opt.Stacks != nil {
+				opt.Stacks = append(opt.Stacks, "qa")
+			}
+			before := dirFiles(t, fresh.root)
+			ip = importFiles(t, cfg, u.store, u.files, opt)
+			after := dirFiles(t, fresh.root)
+			if len(ip.Pipelines) != 1 || ip.Templates != 0 || ip.Pipelines[0].Template != "templates/imported/shop/deploy.yml" || ip.Pipelines[0].Vars != 3 {
+				t.Fatalf("second import: %+v, %d new templates", ip.Pipelines, ip.Templates)
+			}
+			for f, body := range before {
+				if after[f] != body && f != "services/shop.yaml" {
+					t.Errorf("second import changed %s", f)
+				}
+			}
+			if len(after) != len(before) || !linesKept(before["services/shop.yaml"], after["services/shop.yaml"]) {
+				t.Errorf("second import wrote %v", keysOf(after))
+			}
+			applyClean(t, cfg, u.store, diffToAdopt(t, cfg, u.store, orig))
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -32,6 +33,17 @@ type Template struct {
 	Name    string // as entries name it: imported/APP/KEY
 	Text    []byte
 	Entries []*Entry
+	// Reused: an earlier import's template, unchanged; only entries are new.
+	Reused bool
+}
+
+// Existing is a template an earlier import wrote and the stored pipelines it renders, in the
+// order that import wrote their entries.
+type Existing struct {
+	Name    string
+	Text    []byte // the file as it is now
+	Key     string
+	Members []*Pipeline
 }
 
 // Options shape Build.
@@ -43,6 +55,8 @@ type Options struct {
 	UsedTemplates map[string]bool
 	// NoVerbatim: the templates are rendered with trim_blocks or lstrip_blocks (Emitter).
 	NoVerbatim bool
+	// Existing templates a new pipeline may use too, when it fits one without changing it.
+	Existing []*Existing
 }
 
 // Dir is the folder, inside the templates folder, imported templates go to.
@@ -79,6 +93,13 @@ func Build(ps []*Pipeline, opt Options) ([]*Template, error) {
 	var out []*Template
 	for _, k := range order {
 		g := groups[k]
+		if t, err := opt.reuse(g); err != nil || t != nil {
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+			continue
+		}
 		if len(g) >= 2 {
 			if t, ok := unify(g); ok {
 				tmpl, err := opt.finish(t, g, k.base)
@@ -135,23 +156,63 @@ func (opt Options) finish(u *unified, g []*Pipeline, base string) (*Template, er
 	}
 	text = append([]byte(header(opt.App, u.vars)), text...)
 	t := &Template{Name: name, Text: text}
+	opt.addEntries(t, u, g, 0, key)
+	return t, nil
+}
+
+// reuse returns the entries of g on an existing template that the pipelines of g and the
+// template's own pipelines unify into exactly as it is written now: the file stays untouched.
+func (opt Options) reuse(g []*Pipeline) (*Template, error) {
+	for _, ex := range opt.Existing {
+		if len(ex.Members) == 0 || !sameGroup(ex.Members[0].Place.cut, g[0].Place.cut) {
+			continue
+		}
+		free := true
+		for _, p := range g {
+			free = free && p.Place.Base != "" && !opt.UsedKeys[strings.ToLower(p.Place.Stack)][strings.ToLower(ex.Key)]
+		}
+		if !free {
+			continue
+		}
+		all := append(append([]*Pipeline(nil), ex.Members...), g...)
+		u, ok := unify(all)
+		if !ok {
+			continue
+		}
+		text, err := EmitDocument(u.tree, true, opt.NoVerbatim)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(append([]byte(header(opt.App, u.vars)), text...), ex.Text) {
+			continue
+		}
+		t := &Template{Name: ex.Name, Text: ex.Text, Reused: true}
+		opt.addEntries(t, u, g, len(ex.Members), ex.Key)
+		return t, nil
+	}
+	return nil, nil
+}
+
+func sameGroup(a, b affix) bool { return a.base == b.base && a.sep == b.sep && a.prefix == b.prefix }
+
+// addEntries adds the entries of g to t; g's variable values start at offset in u.
+func (opt Options) addEntries(t *Template, u *unified, g []*Pipeline, offset int, key string) {
 	for i, p := range g {
 		stack := strings.ToLower(p.Place.Stack)
 		if opt.UsedKeys[stack] == nil {
 			opt.UsedKeys[stack] = map[string]bool{}
 		}
 		opt.UsedKeys[stack][strings.ToLower(key)] = true
-		e := &Entry{Stack: p.Place.Stack, Key: key, Template: name, ID: p.ID, Name: p.Name}
+		e := &Entry{Stack: p.Place.Stack, Key: key, Template: t.Name, ID: p.ID, Name: p.Name}
 		if len(u.vars) > 0 {
 			e.Vars = &Node{Kind: Object, Map: map[string]*Node{}}
 			for _, v := range u.vars {
 				e.Vars.Keys = append(e.Vars.Keys, v.name)
-				e.Vars.Map[v.name] = v.values[i]
+				e.Vars.Map[v.name] = v.values[offset+i]
 			}
 		}
 		t.Entries = append(t.Entries, e)
 	}
-	return t, nil
 }
 
 func header(app string, vars []*variable) string {
