@@ -22,7 +22,7 @@ func (s *fileStore) CreateLock(ctx context.Context, body []byte) (LockHandle, er
 		if err := os.MkdirAll(s.dir, 0o755); err != nil {
 			return LockHandle{}, err
 		}
-		s.lockMadeDir = true
+		s.lockMadeDir.Store(true)
 	}
 	f, err := os.CreateTemp(s.dir, "."+LockName+".tmp-*")
 	if err != nil {
@@ -86,7 +86,7 @@ func (s *fileStore) DeleteLock(ctx context.Context, h LockHandle) error {
 	if err := os.Remove(s.lockPath()); err != nil {
 		return fmt.Errorf("delete %s: %w", s.lockPath(), err)
 	}
-	if s.lockMadeDir && os.Remove(s.dir) == nil { // only if empty
+	if s.lockMadeDir.Load() && os.Remove(s.dir) == nil { // only if empty
 		return nil
 	}
 	return syncDir(s.dir)

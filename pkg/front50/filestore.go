@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // fileStore keeps Front50's layout in a local directory:
@@ -21,7 +22,7 @@ import (
 type fileStore struct {
 	dir string // absolute, cleaned
 	// lockMadeDir: CreateLock created dir, so DeleteLock removes it if nothing else is in it.
-	lockMadeDir bool
+	lockMadeDir atomic.Bool
 }
 
 const lockName = ".lock"
