@@ -175,12 +175,28 @@ type rendered struct{ b *Build }
 func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.Dir) (*rendered, error) {
 	b := &Build{Identities: map[pipeline.Marker]bool{}}
 	repo, err := services.Load(ctx, cfg.Root, cfg.Services)
+	skipped := map[string]bool{} // service files left out: broken, and outside --service
 	if err != nil {
 		var se *services.Error
 		if !errors.As(err, &se) {
 			return nil, err
 		}
-		b.Problems = append(b.Problems, flatten(err)...)
+		for _, br := range repo.Broken {
+			// A file whose service name cannot be read could be the service asked for.
+			if len(f.Services) > 0 && br.Name != "" && !matchAny(f.Services, br.Name) {
+				skipped[br.File] = true
+				for _, e := range br.Errs {
+					b.Warnings = append(b.Warnings, fmt.Sprintf("%v (service %q is outside --service; left out)", e, br.Name))
+				}
+			}
+		}
+		for _, e := range flatten(err) {
+			var le *services.Error
+			if errors.As(e, &le) && skipped[le.File] {
+				continue
+			}
+			b.Problems = append(b.Problems, e)
+		}
 	}
 	for k := range cfg.Vars {
 		for _, builtin := range services.Builtins {
@@ -203,6 +219,9 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 	}
 	var jobs []job
 	for _, svc := range repo.Services {
+		if skipped[svc.File] {
+			continue
+		}
 		for _, st := range svc.Stacks {
 			for _, e := range st.Pipelines {
 				b.Identities[pipeline.Marker{Service: svc.Name, Stack: st.Name, Key: e.Key}] = true

@@ -61,6 +61,13 @@ func Load(ctx context.Context, root, dir string) (*Repo, error) {
 	repo := &Repo{}
 	for i, s := range svcs {
 		all = append(all, errs[i]...)
+		if len(errs[i]) > 0 {
+			br := Broken{File: displayPath(root, files[i]), Errs: errs[i]}
+			if s != nil && appNameRe.MatchString(s.Name) {
+				br.Name = s.Name
+			}
+			repo.Broken = append(repo.Broken, br)
+		}
 		if s == nil || s.Name == "" {
 			continue
 		}

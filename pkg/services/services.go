@@ -56,6 +56,15 @@ func (s Source) String() string { return fmt.Sprintf("%s: %s/%s", s.File, s.Stac
 // Repo is every service of a services directory, sorted by name.
 type Repo struct {
 	Services []*Service
+	// Broken lists the files that failed to load, with the service name each declares when
+	// it could be read ("" otherwise), so a command filtered to other services can go ahead.
+	Broken []Broken
+}
+
+// Broken is a service file with problems.
+type Broken struct {
+	File, Name string
+	Errs       []error
 }
 
 // Builtins are the context names pipegen defines; variables may not shadow them.

@@ -86,3 +86,39 @@ func TestJinjaOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenServiceOutsideFilter: a service file that fails to load does not stop a command
+// filtered to another service (a warning names it), unless its service name cannot be read;
+// an unfiltered command still fails on it.
+func TestBrokenServiceOutsideFilter(t *testing.T) {
+	files := map[string]string{
+		"services/app.yaml":    okService,
+		"services/other.yaml":  "name: other\nstackz: {}\nstacks:\n  dev:\n    pipelines: [deploy]\n",
+		"templates/deploy.yml": okTemplate,
+	}
+	c := newCLI(t, files)
+	for _, args := range [][]string{{"validate", "--service", "app"}, {"render", "--service", "app"}, {"sync", "--service", "app"}} {
+		r := c.run(args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d, want 0\n%s", args, r.code, r.errOut)
+		}
+		if !strings.Contains(r.errOut, `services/other.yaml:2:1: unknown key "stackz"`) || !strings.Contains(r.errOut, "warning:") {
+			t.Errorf("%v: no warning naming the broken file:\n%s", args, r.errOut)
+		}
+	}
+	if len(c.storeFiles()) == 0 {
+		t.Errorf("sync --service app wrote nothing")
+	}
+	for _, args := range [][]string{{"validate"}, {"validate", "--service", "other"}, {"validate", "--service", "o*"}} {
+		expectError(t, args, c.run(args...), []string{`services/other.yaml:2:1: unknown key "stackz"`})
+	}
+
+	// A file whose name cannot be read could be app's: refuse.
+	c2 := newCLI(t, map[string]string{"services/app.yaml": okService, "services/broken.yaml": "name: [\n", "templates/deploy.yml": okTemplate})
+	for _, args := range [][]string{{"validate", "--service", "app"}, {"sync", "--service", "app"}} {
+		expectError(t, args, c2.run(args...), []string{"services/broken.yaml:"})
+	}
+	if files := c2.storeFiles(); len(files) > 0 {
+		t.Errorf("bad input wrote to the store: %v", files)
+	}
+}
