@@ -108,6 +108,8 @@ type Problem struct {
 	Line   int
 	Source string // "services/x.yaml: prod/deploy"
 	Msg    string
+	// Renders counts the renders that hit the same problem (0 and 1: one); Source is the first.
+	Renders int
 }
 
 func (p *Problem) Error() string {
@@ -116,9 +118,66 @@ func (p *Problem) Error() string {
 		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
 	}
 	if p.Source != "" {
-		return fmt.Sprintf("%s: %s (rendering %s)", loc, p.Msg, p.Source)
+		return fmt.Sprintf("%s: %s %s", loc, p.Msg, renders(p.Source, p.Renders))
 	}
 	return fmt.Sprintf("%s: %s", loc, p.Msg)
+}
+
+// renders says which renders hit a problem: the one, or how many and one example.
+func renders(source string, n int) string {
+	if n > 1 {
+		return fmt.Sprintf("(in %d renders, e.g. rendering %s)", n, source)
+	}
+	return fmt.Sprintf("(rendering %s)", source)
+}
+
+// RenderProblem is a template error (a *render.Error) and the renders that hit it: one
+// template problem is one message, however many services render the template.
+type RenderProblem struct {
+	Err     error
+	Source  string // the first render that hit it
+	Renders int
+}
+
+func (p *RenderProblem) Error() string {
+	return fmt.Sprintf("%v %s", p.Err, renders(p.Source, p.Renders))
+}
+
+func (p *RenderProblem) Unwrap() error { return p.Err }
+
+// groupProblems merges the problems several renders share into one each, in first-seen order.
+func groupProblems(probs []error) []error {
+	var out []error
+	seen := map[string]int{}
+	for _, e := range probs {
+		var key string
+		switch p := e.(type) {
+		case *RenderProblem:
+			key = "r\x00" + p.Err.Error()
+		case *Problem:
+			if p.Source == "" {
+				out = append(out, e)
+				continue
+			}
+			key = fmt.Sprintf("p\x00%s\x00%d\x00%s", p.File, p.Line, p.Msg)
+			p.Renders = max(p.Renders, 1)
+		default:
+			out = append(out, e)
+			continue
+		}
+		if i, ok := seen[key]; ok {
+			switch p := out[i].(type) {
+			case *RenderProblem:
+				p.Renders++
+			case *Problem:
+				p.Renders++
+			}
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, e)
+	}
+	return out
 }
 
 // BuildOptions say what a build may consult beyond the source.
@@ -240,12 +299,14 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 		return nil, err
 	}
 
+	var renderProbs []error
 	for i := range jobs {
-		b.Problems = append(b.Problems, probs[i]...)
+		renderProbs = append(renderProbs, probs[i]...)
 		if results[i] != nil {
 			b.Pipelines = append(b.Pipelines, results[i])
 		}
 	}
+	b.Problems = append(b.Problems, groupProblems(renderProbs)...)
 	return &rendered{b: b}, nil
 }
 
@@ -256,6 +317,7 @@ func (r *rendered) finish(cfg *config.Config, opt BuildOptions) *Build {
 	b.assignIDs(opt)
 	b.checkNames()
 	b.prepare(cfg, opt)
+	b.Problems = groupProblems(b.Problems)
 	sort.SliceStable(b.Pipelines, func(i, j int) bool {
 		x, y := b.Pipelines[i], b.Pipelines[j]
 		if x.Application != y.Application {
@@ -303,7 +365,7 @@ func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded
 	if err != nil {
 		var re *render.Error
 		if errors.As(err, &re) {
-			return nil, []error{fmt.Errorf("%w (rendering %s)", err, src)}
+			return nil, []error{&RenderProblem{Err: err, Source: src.String(), Renders: 1}}
 		}
 		return nil, []error{fmt.Errorf("render %s for %s: %w", tmplDisplay, src, err)}
 	}

@@ -2,6 +2,9 @@ package cmdutil
 
 import (
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/iostreams"
@@ -24,7 +27,11 @@ func ReportBuild(ios *iostreams.IOStreams, b *action.Build) error {
 	if len(b.Problems) == 0 {
 		return nil
 	}
-	for _, p := range b.Problems {
+	// Grouped by the file each names (the order within a file is kept), so a file's problems
+	// read together.
+	probs := slices.Clone(b.Problems)
+	sort.SliceStable(probs, func(i, j int) bool { return problemFile(probs[i]) < problemFile(probs[j]) })
+	for _, p := range probs {
 		fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("error:"), p)
 	}
 	noun := "problems"
@@ -33,4 +40,13 @@ func ReportBuild(ios *iostreams.IOStreams, b *action.Build) error {
 	}
 	fmt.Fprintf(ios.ErrOut, "%d %s found; nothing was written\n", len(b.Problems), noun)
 	return ErrSilent
+}
+
+// problemFile is the file a problem names: every input problem starts with "file:".
+func problemFile(err error) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, ':'); i > 0 {
+		return msg[:i]
+	}
+	return msg
 }

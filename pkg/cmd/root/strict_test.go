@@ -122,3 +122,29 @@ func TestBrokenServiceOutsideFilter(t *testing.T) {
 		t.Errorf("bad input wrote to the store: %v", files)
 	}
 }
+
+// TestOneProblemOneMessage: a template problem hit by several renders is printed once, with
+// the number of renders and one example; problems are grouped by file.
+func TestOneProblemOneMessage(t *testing.T) {
+	files := map[string]string{
+		"templates/deploy.yml": "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ spec.replcias }}\n",
+		"templates/other.yml":  "name: other-{{ stack }}\nstages: [\n",
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		files["services/"+n+".yaml"] = "name: " + n + "\nvars: {spec: {replicas: 1}}\nstacks:\n  dev: {pipelines: [deploy, other]}\n  prod: {pipelines: [other, deploy]}\n"
+	}
+	c := newCLI(t, files)
+	r := c.run("validate")
+	expectError(t, []string{"validate"}, r, []string{
+		`templates/deploy.yml:5:18: spec.replcias is undefined: spec has no key "replcias"`,
+		"(in 6 renders, e.g. rendering services/a.yaml: dev/deploy)",
+		"(in 6 renders, e.g. rendering services/a.yaml: dev/other)",
+		"2 problems found",
+	})
+	if n := strings.Count(r.errOut, "replcias is undefined"); n != 1 {
+		t.Errorf("the template problem is printed %d times, want once:\n%s", n, r.errOut)
+	}
+	if i, j := strings.Index(r.errOut, "templates/deploy.yml"), strings.Index(r.errOut, "templates/other.yml"); i < 0 || j < 0 || i > j {
+		t.Errorf("problems are not grouped by file:\n%s", r.errOut)
+	}
+}
