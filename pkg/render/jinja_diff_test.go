@@ -56,7 +56,7 @@ type jinjaCase struct {
 
 const jinjaMain = "main.yml"
 
-func loadJinjaCases(t *testing.T) []*jinjaCase {
+func loadJinjaCases(t testing.TB) []*jinjaCase {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("testdata", "jinja", "cases", "*.yaml"))
 	if err != nil || len(paths) == 0 {
@@ -163,7 +163,7 @@ func runPyBatch(t *testing.T, py, script string, in, out any) {
 }
 
 // renderPipegen renders files' main template with pipegen.
-func renderPipegen(t *testing.T, c *jinjaCase, files map[string]string) (string, error) {
+func renderPipegen(t testing.TB, c *jinjaCase, files map[string]string) (string, error) {
 	t.Helper()
 	e, _ := newTestEngine(t, files)
 	e.SetOptions(Options{TrimBlocks: c.TrimBlocks, LstripBlocks: c.LstripBlocks})
