@@ -247,59 +247,64 @@ func TestJinja2Differential(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			want, ok := ref[c.Name]
-			if !ok {
-				t.Fatalf("%s: Jinja2 gave no answer", c.source)
-			}
-			got, err := renderPipegen(t, c, c.files(c.Template, nil))
-			switch {
-			case c.Error != "":
-				if want.Out != nil {
-					t.Fatalf("%s: the case says Jinja2 fails, but it renders %q", c.source, *want.Out)
-				}
-				if err == nil {
-					t.Fatalf("%s: Jinja2 fails (%s) but pipegen renders %q", c.source, want.Error, got)
-				}
-				if !strings.Contains(err.Error(), c.Error) {
-					t.Errorf("%s: pipegen's error %q does not contain %q", c.source, err, c.Error)
-				}
-				if perr := positioned(err); perr != nil {
-					t.Errorf("%s: %v", c.source, perr)
-				}
-				return
-			case want.Out == nil:
-				t.Fatalf("%s: Jinja2 fails on this case (%s); mark it with error:", c.source, want.Error)
-			case c.Refused != "":
-				if err == nil {
-					t.Fatalf("%s: the case says pipegen refuses it, but it renders %q (Jinja2: %q)", c.source, got, *want.Out)
-				}
-				if !strings.Contains(err.Error(), c.Refused) {
-					t.Errorf("%s: pipegen's error %q does not contain %q", c.source, err, c.Refused)
-				}
-				if perr := positioned(err); perr != nil {
-					t.Errorf("%s: %v", c.source, perr)
-				}
-				if !strings.Contains(err.Error(), c.Hint) {
-					t.Errorf("%s: pipegen's error %q does not show the hint %q", c.source, err, c.Hint)
-				}
-				if c.NoFix {
-					return
-				}
-				fixed, ferr := renderPipegen(t, c, c.files(c.Fix, c.FixFiles))
-				if ferr != nil {
-					t.Fatalf("%s: the hint applied fails: %v", c.source, ferr)
-				}
-				if derr := sameDocument(fixed, *want.Out, c.Text); derr != nil {
-					t.Errorf("%s: the hint applied renders differently from Jinja2: %v", c.source, derr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("%s: pipegen refuses what Jinja2 renders (%q): %v", c.source, *want.Out, err)
-			}
-			if derr := sameDocument(got, *want.Out, c.Text); derr != nil {
-				t.Errorf("%s: %v", c.source, derr)
-			}
+			checkJinjaCase(t, c, ref)
 		})
+	}
+}
+
+// checkJinjaCase renders one case with pipegen and compares it with Jinja2's answer in ref.
+func checkJinjaCase(t *testing.T, c *jinjaCase, ref map[string]jinjaResult) {
+	want, ok := ref[c.Name]
+	if !ok {
+		t.Fatalf("%s: Jinja2 gave no answer", c.source)
+	}
+	got, err := renderPipegen(t, c, c.files(c.Template, nil))
+	switch {
+	case c.Error != "":
+		if want.Out != nil {
+			t.Fatalf("%s: the case says Jinja2 fails, but it renders %q", c.source, *want.Out)
+		}
+		if err == nil {
+			t.Fatalf("%s: Jinja2 fails (%s) but pipegen renders %q", c.source, want.Error, got)
+		}
+		if !strings.Contains(err.Error(), c.Error) {
+			t.Errorf("%s: pipegen's error %q does not contain %q", c.source, err, c.Error)
+		}
+		if perr := positioned(err); perr != nil {
+			t.Errorf("%s: %v", c.source, perr)
+		}
+		return
+	case want.Out == nil:
+		t.Fatalf("%s: Jinja2 fails on this case (%s); mark it with error:", c.source, want.Error)
+	case c.Refused != "":
+		if err == nil {
+			t.Fatalf("%s: the case says pipegen refuses it, but it renders %q (Jinja2: %q)", c.source, got, *want.Out)
+		}
+		if !strings.Contains(err.Error(), c.Refused) {
+			t.Errorf("%s: pipegen's error %q does not contain %q", c.source, err, c.Refused)
+		}
+		if perr := positioned(err); perr != nil {
+			t.Errorf("%s: %v", c.source, perr)
+		}
+		if !strings.Contains(err.Error(), c.Hint) {
+			t.Errorf("%s: pipegen's error %q does not show the hint %q", c.source, err, c.Hint)
+		}
+		if c.NoFix {
+			return
+		}
+		fixed, ferr := renderPipegen(t, c, c.files(c.Fix, c.FixFiles))
+		if ferr != nil {
+			t.Fatalf("%s: the hint applied fails: %v", c.source, ferr)
+		}
+		if derr := sameDocument(fixed, *want.Out, c.Text); derr != nil {
+			t.Errorf("%s: the hint applied renders differently from Jinja2: %v", c.source, derr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%s: pipegen refuses what Jinja2 renders (%q): %v", c.source, *want.Out, err)
+	}
+	if derr := sameDocument(got, *want.Out, c.Text); derr != nil {
+		t.Errorf("%s: %v", c.source, derr)
 	}
 }
