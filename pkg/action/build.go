@@ -222,7 +222,13 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 		return nil, err
 	}
 	_ = c.Save() // best effort: a cache that cannot be written is only slower next time
-	return r.finish(cfg, opt), nil
+	b := r.finish(cfg, opt)
+	if len(b.Problems) == 0 {
+		if err := b.CheckFilter(opt.Filter, opt.State); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // rendered is a build halfway: every template rendered and decoded, nothing that depends on

@@ -118,10 +118,18 @@ func TestPruneSafety(t *testing.T) {
 			checkIntegrity(t, after, env.prefix, false)
 		}
 
-		// Filters that match nothing, or nothing whose source is gone: nothing is deleted.
-		prune(Filter{Services: []string{"nomatch"}})
-		prune(Filter{Pipelines: []string{"nomatch*"}})
-		prune(Filter{Stacks: []string{"staging"}})
+		// Filters that match nothing are an error naming the closest names, before any write;
+		// filters that match nothing whose source is gone delete nothing.
+		for _, f := range []Filter{{Services: []string{"nomatch"}}, {Pipelines: []string{"nomatch*"}}, {Stacks: []string{"staging"}}} {
+			before := snapshot(t, env)
+			var nm *NoMatchError
+			if _, err := Diff(ctx, s.cfg(), s.store, DiffOptions{Prune: true, Filter: f}); !errors.As(err, &nm) || len(nm.Closest) == 0 {
+				t.Errorf("filter %+v: %v, want a NoMatchError naming the closest names", f, err)
+			}
+			if !equalMaps(before, snapshot(t, env)) {
+				t.Errorf("filter %+v changed the store", f)
+			}
+		}
 		prune(Filter{Services: []string{"c"}})
 		prune(Filter{Services: []string{"a"}, Stacks: []string{"dev"}})
 		// In scope, owned, source gone: deleted, one scope at a time.

@@ -3,6 +3,7 @@ package action
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -167,7 +168,7 @@ func TestFilters(t *testing.T) {
 		{Filter{Services: []string{"a"}}, []string{"a/deploy-dev", "a/deploy-prod"}},
 		{Filter{Stacks: []string{"dev"}}, []string{"a/deploy-dev", "b/deploy-dev"}},
 		{Filter{Pipelines: []string{"*-prod"}}, []string{"a/deploy-prod"}},
-		{Filter{Services: []string{"nothing*"}}, nil},
+		{Filter{Pipelines: []string{"deploy"}}, []string{"a/deploy-dev", "a/deploy-prod", "b/deploy-dev"}},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -176,6 +177,25 @@ func TestFilters(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("filter %+v: got %v, want %v", tt.f, got, tt.want)
+		}
+	}
+
+	// A filter that matches nothing is an error that names the closest names.
+	noMatch := []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{Services: []string{"nothing*"}}, `--service "nothing*" matches no service; closest: a, b; nothing was done`},
+		{Filter{Services: []string{"a", "bb"}}, `--service "bb" matches no service; closest: b, a; nothing was done`},
+		{Filter{Stacks: []string{"prdo"}}, `--stack "prdo" matches no stack; closest: prod, dev; nothing was done`},
+		{Filter{Pipelines: []string{"deplyo-dev"}}, `--pipeline "deplyo-dev" matches no pipeline; closest: deploy-dev, deploy, deploy-prod; nothing was done`},
+		{Filter{Services: []string{"b"}, Stacks: []string{"prod"}}, `the filters --service "b" --stack "prod" match no pipeline together; closest: b/dev/deploy; nothing was done`},
+	}
+	for _, tt := range noMatch {
+		_, err := Render(context.Background(), r.config(nil), BuildOptions{Filter: tt.f})
+		var nm *NoMatchError
+		if !errors.As(err, &nm) || err.Error() != tt.want {
+			t.Errorf("filter %+v:\n got %v\nwant %s", tt.f, err, tt.want)
 		}
 	}
 }

@@ -80,6 +80,9 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 	if len(b.Problems) > 0 {
 		return res, nil
 	}
+	if err := b.CheckFilter(opt.Filter, state); err != nil {
+		return nil, err
+	}
 	var desired []*plan.Desired
 	for _, p := range b.InScope() {
 		desired = append(desired, &p.Desired)
@@ -149,11 +152,17 @@ type Report struct {
 	LastModified int64 // the value written to last-modified.json, 0 if not bumped
 	BumpErr      error
 	Interrupted  bool
+	// Conflicts are the plan's conflicts: not written, each named by the plan; what depends
+	// on one is in Failed.
+	Conflicts []plan.Item
 }
 
 // Err summarises a report as an error (nil when everything was applied).
 func (r *Report) Err() error {
 	var parts []string
+	if len(r.Conflicts) > 0 {
+		parts = append(parts, fmt.Sprintf("%d conflict(s) not written", len(r.Conflicts)))
+	}
 	if len(r.Failed) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", len(r.Failed)))
 	}
@@ -180,17 +189,11 @@ func (r *Report) Err() error {
 	return errors.New(msg)
 }
 
-// ErrConflicts is returned when the plan has conflicts and nothing was written.
-var ErrConflicts = errors.New("conflicts: nothing written")
-
 // Apply writes a plan's creates, updates and deletes, then bumps last-modified.json once if
 // anything changed. Writes are conditional on what the plan read, so a concurrent change makes
 // that pipeline fail instead of being overwritten. Once ctx is cancelled no new write starts;
 // writes already started are allowed to finish, so every outcome is known and reported.
 func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptions) (*Report, error) {
-	if p.Counts.Conflict > 0 {
-		return nil, fmt.Errorf("%w: %d pipeline(s) would share a name with another pipeline in their application; the plan says why for each", ErrConflicts, p.Counts.Conflict)
-	}
 	if opt.CacheDir != "" && !opt.NoCache {
 		// What is written is cached, so the next diff need not read it back.
 		c := cache.Open(opt.CacheDir)
@@ -213,6 +216,11 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 		}
 	}
 	rep := &Report{}
+	for _, it := range p.Items {
+		if it.Action == plan.Conflict {
+			rep.Conflicts = append(rep.Conflicts, it)
+		}
+	}
 	if len(work) == 0 {
 		return rep, nil
 	}
@@ -222,6 +230,10 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 	defer cancel()
 	outcomes := make([]*Outcome, len(work))
 	for i, err := range refuseDeletes(ctx, store, work, opt.Filter, conc) {
+		outcomes[i] = &Outcome{Item: work[i], Err: err}
+	}
+	// A conflict holds back only what depends on it; everything else is written.
+	for i, err := range dependsOnConflict(work, rep.Conflicts) {
 		outcomes[i] = &Outcome{Item: work[i], Err: err}
 	}
 	ts := strconv.FormatInt(now().UnixMilli(), 10)

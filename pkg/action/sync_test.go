@@ -286,15 +286,27 @@ func TestSyncConflictAndAdopt(t *testing.T) {
 		if c := itemNamed(t, res.Plan, "a", "wait-dev"); c.Action != plan.Conflict || !strings.Contains(c.Reason, uiID) {
 			t.Fatalf("same name (other case) as a UI pipeline: %s %q", c.Action, c.Reason)
 		}
-		before := snapshot(t, env)
-		if _, err := Apply(context.Background(), s.store, res.Plan, SyncOptions{}); !errors.Is(err, ErrConflicts) {
-			t.Fatalf("Apply with a conflict: %v", err)
+		// The conflict holds back only itself: the rest is written, the conflict named, and
+		// the UI pipeline left byte for byte as it was.
+		conflictID := itemNamed(t, res.Plan, "a", "wait-dev").ID
+		rep, err := Apply(context.Background(), s.store, res.Plan, SyncOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !equalMaps(before, snapshot(t, env)) {
-			t.Fatal("a refused sync wrote something")
+		if len(rep.Conflicts) != 1 || rep.Conflicts[0].ID != conflictID || rep.Err() == nil || !strings.Contains(rep.Err().Error(), "1 conflict(s) not written") {
+			t.Fatalf("Apply with a conflict: conflicts %+v, err %v", rep.Conflicts, rep.Err())
+		}
+		if want := res.Plan.Counts.Create + res.Plan.Counts.Update; len(rep.Done) != want || want == 0 || len(rep.Failed) != 0 {
+			t.Fatalf("Apply with a conflict wrote %d of %d others, %d failed", len(rep.Done), want, len(rep.Failed))
+		}
+		if obj, err := s.store.Get(context.Background(), uiID); err != nil || string(obj.Body) != uiBody {
+			t.Fatalf("the UI pipeline changed: %v", err)
+		}
+		if _, err := s.store.Get(context.Background(), conflictID); !errors.Is(err, front50.ErrNotFound) {
+			t.Fatalf("the conflicting pipeline was written: %v", err)
 		}
 
-		_, rep := s.sync(DiffOptions{Adopt: true})
+		_, rep = s.sync(DiffOptions{Adopt: true})
 		var adopted *Outcome
 		for i, o := range rep.Done {
 			if o.Item.Action == plan.Adopt {

@@ -22,6 +22,9 @@ func SyncReport(out, errOut io.Writer, rep *action.Report, cs *iostreams.ColorSc
 			e.println(fmt.Sprintf("%s %s/%s (%s)", verb[d.Item.Action], d.Item.Application, d.Item.Name, d.Item.ID))
 		}
 	}
+	for _, it := range rep.Conflicts {
+		e.println(fmt.Sprintf("%s %s/%s not written (%s): %s", cs.Red("conflict:"), it.Application, it.Name, it.Source, it.Reason))
+	}
 	for _, f := range rep.Failed {
 		e.println(fmt.Sprintf("%s %s/%s not %s: %v", cs.Red("failed:"), f.Item.Application, f.Item.Name, verb[f.Item.Action], f.Err))
 	}
@@ -31,10 +34,13 @@ func SyncReport(out, errOut io.Writer, rep *action.Report, cs *iostreams.ColorSc
 	if rep.BumpErr != nil {
 		e.println(fmt.Sprintf("%s last-modified.json not updated: %v (Front50 still sees the changes within its refresh interval, about a minute)", cs.Red("error:"), rep.BumpErr))
 	}
-	if len(rep.Done) == 0 && len(rep.Failed) == 0 && len(rep.NotStarted) == 0 {
+	if len(rep.Done) == 0 && len(rep.Failed) == 0 && len(rep.NotStarted) == 0 && len(rep.Conflicts) == 0 {
 		o.println("Nothing to do: the store matches the source.")
 	} else {
 		line := fmt.Sprintf("Applied: %d created, %d updated, %d deleted", counts[plan.Create], counts[plan.Update]+counts[plan.Adopt], counts[plan.Delete])
+		if n := len(rep.Conflicts); n > 0 {
+			line += fmt.Sprintf(", %d conflict(s) not written", n)
+		}
 		if n := len(rep.Failed); n > 0 {
 			line += fmt.Sprintf(", %d failed", n)
 		}

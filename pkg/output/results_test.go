@@ -20,6 +20,7 @@ func TestSyncReport(t *testing.T) {
 		Failed:     []action.Outcome{{Item: item(plan.Update, "raced"), Err: errors.New("write app/raced (id-raced): changed by someone else since it was read")}},
 		NotStarted: []plan.Item{item(plan.Create, "late")},
 		BumpErr:    errors.New("access denied"),
+		Conflicts:  []plan.Item{{Action: plan.Conflict, ID: "id-taken-name", Application: "app", Name: "taken-name", Source: "services/app.yaml: dev/deploy", Reason: `a pipeline named "Taken-Name" (id 0f5f) exists in app and was not made by pipegen; sync --adopt takes it over and keeps its id`}},
 	}
 	for _, tc := range []struct {
 		file  string

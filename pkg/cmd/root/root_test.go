@@ -172,7 +172,7 @@ func TestDryRunConflictExits1(t *testing.T) {
 	ui := `{"id":"0f5f6c1e-1111-4222-8333-944445555666","application":"app","name":"DEPLOY-DEV","schema":"1","triggers":[],"stages":[]}`
 	c.write(".pipegen/front50/pipelines/0f5f6c1e-1111-4222-8333-944445555666/pipeline-metadata.json", ui)
 	r := c.run("sync", "--dry-run")
-	if r.code != 1 || !strings.Contains(r.errOut, "sync would refuse: 1 conflict(s)") || !strings.Contains(r.out, "1 conflict") {
+	if r.code != 1 || !strings.Contains(r.errOut, "sync would write the rest and exit 1: 1 conflict(s)") || !strings.Contains(r.out, "1 conflict") {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.errOut)
 	}
 	if r := c.run("sync", "--dry-run", "--adopt"); r.code != 0 {

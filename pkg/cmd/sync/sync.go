@@ -26,6 +26,7 @@ type Options struct {
 	LockTimeout time.Duration
 	// AllowEmptyStore lets sync write into a location that holds no Front50 data.
 	AllowEmptyStore bool
+	MaxDeletes      int
 }
 
 // NewCmd builds the command.
@@ -39,15 +40,25 @@ exact layout Front50 reads, then last-modified.json once so every Front50 replic
 the change up on its next read. Unchanged pipelines are not rewritten. Writes are
 conditional on what was read, so a concurrent change is reported, never overwritten.
 
-Nothing is written when any input has a problem or when a planned pipeline has the name
-of one pipegen does not own (use --adopt to take it over, keeping its id).
---prune also deletes pipelines pipegen owns whose source is gone (never UI-made ones).
+A sync holds a lock on the store for its whole read-plan-write: a second sync exits 1
+at once naming the holder (--lock-timeout waits for it instead); a lock left by a killed
+sync is released with pipegen force-unlock LOCK_ID.
+
+Nothing is written when any input has a problem, when a filter matches nothing, or when
+the store location holds no Front50 data (a mistyped --store; --allow-empty-store for a
+new store; the embedded default needs none). A planned pipeline with the name of one
+pipegen does not own is a conflict: it is not written, nor is what refers to it, the rest
+is, and sync exits 1 (use --adopt to take it over, keeping its id).
+--prune also deletes pipelines pipegen owns whose source is gone (never UI-made ones);
+it deletes nothing when the source has no pipeline in scope, and no sync deletes more
+than --max-deletes pipelines (default 10).
 
 --plan FILE applies exactly a plan saved by pipegen diff --out FILE (with the options
 it was made with) instead of planning afresh, and refuses, writing nothing, when the
 source or any store object changed since it was made; with --dry-run it only checks.`,
 		Example: `  pipegen sync --dry-run
-  pipegen sync
+  pipegen sync --lock-timeout 10m
+  pipegen sync --allow-empty-store --store s3://new-bucket/front50
   pipegen sync --plan plan.json
   pipegen sync --service my-microservice --stack prod --prune`,
 		Args: cobra.NoArgs,
@@ -70,6 +81,7 @@ source or any store object changed since it was made; with --dry-run it only che
 		cmd.MarkFlagsMutuallyExclusive("plan", name)
 	}
 	fl.BoolVar(&opts.AllowEmptyStore, "allow-empty-store", false, "write into a store location that holds no Front50 data yet (a new bucket or folder)")
+	fl.IntVar(&opts.MaxDeletes, "max-deletes", action.DefaultMaxDeletes, "refuse (write nothing) when the plan would delete more pipelines than this")
 	fl.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "wait this long (e.g. 5m) for another sync's lock, with backoff, instead of exiting 1 at once")
 	return cmd
 }
@@ -77,6 +89,9 @@ source or any store object changed since it was made; with --dry-run it only che
 func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) (err error) {
 	if opts.Concurrency < 1 {
 		return cmdutil.UsageErrorf("--concurrency must be at least 1")
+	}
+	if opts.MaxDeletes < 0 {
+		return cmdutil.UsageErrorf("--max-deletes must not be negative")
 	}
 	if opts.LockTimeout < 0 {
 		return cmdutil.UsageErrorf("--lock-timeout must not be negative")
@@ -113,11 +128,17 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) (err error) {
 			return err
 		}
 	}
+	// Deletes that look like a mistake stop the whole sync, dry run included.
+	if err := action.GuardDeletes(p.Result, p.Config, opts.MaxDeletes); err != nil {
+		opts.Flags.PrintStats(f, p)
+		fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), err)
+		return cmdutil.ErrSilent
+	}
 	if opts.DryRun {
 		opts.Flags.PrintStats(f, p)
 		// A dry run answers "would sync succeed?": with conflicts it would not.
 		if n := p.Plan.Counts.Conflict; n > 0 {
-			fmt.Fprintf(ios.ErrOut, "%s sync would refuse: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
+			fmt.Fprintf(ios.ErrOut, "%s sync would write the rest and exit 1: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
 			return cmdutil.ErrSilent
 		}
 		if emptyStore {
@@ -196,7 +217,7 @@ func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options, p *cmdutil.P
 			return planError(f, err)
 		}
 		if n := pl.Counts.Conflict; n > 0 {
-			fmt.Fprintf(ios.ErrOut, "%s sync would refuse: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
+			fmt.Fprintf(ios.ErrOut, "%s sync would write the rest and exit 1: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
 			return cmdutil.ErrSilent
 		}
 		if emptyStore {
@@ -238,10 +259,6 @@ func apply(f *cmdutil.Factory, opts *Options, counts plan.Counts, again string, 
 	rep, err := run(func() { prog.Add(1) })
 	prog.Stop()
 	if err != nil {
-		if errors.Is(err, action.ErrConflicts) {
-			fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), err)
-			return cmdutil.ErrSilent
-		}
 		return err
 	}
 	// stdout carries the plan in the chosen format; with json or markdown it must stay exactly
