@@ -33,7 +33,7 @@ func TakeLock(ctx context.Context, fac *Factory, cmd *cobra.Command, store front
 		if errors.As(err, &held) {
 			fmt.Fprintf(ios.ErrOut, "%s %v\n", cs.Red("error:"), err)
 			if held.Unreadable == nil {
-				fmt.Fprintf(ios.ErrOut, "Nothing was read or written. Wait for that sync to end (sync --lock-timeout 10m waits for it),\n"+
+				fmt.Fprintf(ios.ErrOut, "Nothing was written. Wait for that sync to end (sync --lock-timeout 10m waits for it),\n"+
 					"or, if it was killed and no sync is running: pipegen force-unlock %s\n", held.Info.ID)
 			}
 			return nil, ErrSilent
