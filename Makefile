@@ -10,7 +10,7 @@ PIPEGEN   := bin/pipegen
 # (no Docker, no downloads of binaries). Installed once per machine into a versioned folder.
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW         := $(GOPATH)/pipegen-tools/versitygw-$(VERSITYGW_VERSION)/versitygw
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 
 .PHONY: all build test test-deps test-short demo lint bench fuzz clean FORCE
 all: build

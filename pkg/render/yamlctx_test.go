@@ -57,12 +57,6 @@ var hostileValues = append([]string{
 	"%x", "@x", "`x", "---", "...", "a  b", "${trigger['tag']}", "x-1", "a''b", `\`, `"`, "'",
 }, trickyStrings...)
 
-// contextRender renders every context with v; a nil error slot means it rendered.
-type contextResult struct {
-	out string
-	err error
-}
-
 func newContextEngine(t testing.TB) *Engine {
 	files := map[string]string{}
 	for _, c := range yamlContexts {
