@@ -21,6 +21,15 @@ type jsonPlan struct {
 	Summary    jsonSummary `json:"summary"`
 	Pipelines  []jsonItem  `json:"pipelines"`
 	Groups     []jsonGroup `json:"groups"`
+	// Unmanaged is left out when empty: it was added to v1, and plans without it read as before.
+	Unmanaged []jsonUnmanaged `json:"unmanaged,omitempty"`
+}
+
+type jsonUnmanaged struct {
+	ID          string `json:"id"`
+	Application string `json:"application"`
+	Name        string `json:"name"`
+	Import      string `json:"import"`
 }
 
 type jsonSummary struct {
@@ -94,6 +103,9 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 			Unchanged: c.Unchanged, Conflict: c.Conflict, Kept: c.Kept, Drift: c.Drift},
 		Pipelines: make([]jsonItem, 0, len(p.Items)),
 		Groups:    []jsonGroup{},
+	}
+	for _, u := range p.Unmanaged {
+		out.Unmanaged = append(out.Unmanaged, jsonUnmanaged{ID: u.ID, Application: u.Application, Name: u.Name, Import: u.Import})
 	}
 	groupOf := map[int]int{}
 	for _, g := range p.Groups() {

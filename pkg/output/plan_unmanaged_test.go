@@ -26,6 +26,20 @@ func TestPlanListsUnmanaged(t *testing.T) {
 	if !strings.HasSuffix(text.String(), "1 to create, 0 to update, 0 to delete, 0 unchanged\n") {
 		t.Errorf("summary:\n%s", text.String())
 	}
+	var js bytes.Buffer
+	if err := PlanJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"unmanaged": [
+    {
+      "id": "id-2",
+      "application": "shop",
+      "name": "made-in-ui",
+      "import": "pipegen import --service shop"
+    }
+  ]`; !strings.Contains(js.String(), want) {
+		t.Errorf("JSON plan lacks %s:\n%s", want, js.String())
+	}
 	var md bytes.Buffer
 	if err := PlanMarkdown(&md, p, MarkdownOptions{}); err != nil {
 		t.Fatal(err)
