@@ -13,11 +13,8 @@ import (
 	"github.com/pipegen/pipegen/pkg/planfile"
 )
 
-// PlanFormats are the -o values of sync; diff also has DiffFormats' html page.
-var PlanFormats = []string{"text", "json", "markdown"}
-
-// DiffFormats are the -o values of diff.
-var DiffFormats = append(append([]string(nil), PlanFormats...), "html")
+// PlanFormats are the -o values of diff and sync.
+var PlanFormats = []string{"text", "json", "markdown", "html"}
 
 // Planned is a computed plan with the store it was made against.
 type Planned struct {

@@ -81,7 +81,7 @@ that plan, and refuses when the source or the store changed since (docs/plan-fil
 	}
 	opts.Flags.AddRepoFlags(cmd, f)
 	opts.Flags.AddStoreFlags(cmd)
-	opts.Flags.AddOutputFlag(cmd, cmdutil.DiffFormats...)
+	opts.Flags.AddOutputFlag(cmd, cmdutil.PlanFormats...)
 	opts.Flags.AddFullPlanFlag(cmd)
 	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
 	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "show the deletions sync --prune would make")

@@ -62,7 +62,8 @@ func TestSavedPlanCLI(t *testing.T) {
 	expectError(t, []string{"sync", "--plan", "missing.json"}, r, []string{"missing.json"})
 }
 
-// diff -o html is one page with each changed pipeline and its graph; sync has no html.
+// diff -o html is one page with each changed pipeline and its graph; sync --plan --dry-run
+// -o html draws a saved plan.
 func TestDiffHTML(t *testing.T) {
 	c := newCLI(t, map[string]string{"services/app.yaml": okService, "templates/deploy.yml": okTemplate})
 	r := c.run("diff", "-o", "html")
@@ -70,6 +71,14 @@ func TestDiffHTML(t *testing.T) {
 		!strings.Contains(r.out, `<svg xmlns="http://www.w3.org/2000/svg" class="stagegraph"`) || !strings.HasSuffix(r.out, "</html>\n") {
 		t.Fatalf("exit %d\n%.3000s\n%s", r.code, r.out, r.errOut)
 	}
-	r = c.run("sync", "--dry-run", "-o", "html")
-	expectError(t, []string{"sync", "-o", "html"}, r, []string{"unknown output format"})
+	if r := c.run("diff", "--out", "plan.json"); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	saved := c.run("sync", "--plan", "plan.json", "--dry-run", "-o", "html")
+	if saved.code != 0 || saved.out != r.out {
+		t.Fatalf("sync --plan --dry-run -o html: exit %d, the page differs from diff's:\n%.2000s\n%s", saved.code, saved.out, saved.errOut)
+	}
+	if r := c.run("diff", "-o", "pdf"); r.code != 1 || !strings.Contains(r.errOut, "unknown output format") {
+		t.Fatalf("-o pdf: exit %d %s", r.code, r.errOut)
+	}
 }

@@ -55,7 +55,8 @@ than --max-deletes pipelines (default 10).
 
 --plan FILE applies exactly a plan saved by pipegen diff --out FILE (with the options
 it was made with) instead of planning afresh, and refuses, writing nothing, when the
-source or any store object changed since it was made; with --dry-run it only checks.`,
+source or any store object changed since it was made; with --dry-run it only checks
+(and -o html draws the saved plan as a page for review).`,
 		Example: `  pipegen sync --dry-run
   pipegen sync --lock-timeout 10m
   pipegen sync --allow-empty-store --store s3://new-bucket/front50
