@@ -1,12 +1,15 @@
 package action
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipegen/pipegen/pkg/front50"
 )
 
 // lockRun is one round of two pipegen sync processes started together on one store.
@@ -153,5 +156,67 @@ func TestTwoSyncsWithoutLockTimeoutNeverMix(t *testing.T) {
 			t.Fatal("no sync was ever refused: the syncs never overlapped, so the lock was not tested")
 		}
 		t.Logf("FIGURES lock no timeout (%s): 4 rounds of two syncs started together, %d refused at once naming the lock, never a mix", filepath.Base(t.Name()), refused)
+	})
+}
+
+// A lock someone holds: diff says so and goes on; sync --lock-timeout waits, then gives up
+// naming it; force-unlock releases only that id; then sync runs.
+func TestLockHeldCLI(t *testing.T) {
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		l := newLockRun(t, env, 0)
+		if code, _, stderr := runPipegen(t, l.a.root, os.Environ(), l.args("sync", l.a, "--allow-empty-store")...); code != 0 {
+			t.Fatalf("first sync: exit %d\n%s", code, stderr)
+		}
+		store, err := front50.Open(context.Background(), front50.Config{URL: l.url, Endpoint: env.endpoint})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err := AcquireLock(context.Background(), store, LockOptions{Command: "pipegen sync --prune"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := held.Info.ID
+
+		code, _, stderr := runPipegen(t, l.b.root, os.Environ(), l.args("diff", l.b)...)
+		if code != 0 || !strings.Contains(stderr, "note: a sync is running on") || !strings.Contains(stderr, "lock "+id) {
+			t.Fatalf("diff with a lock held: exit %d\n%s", code, stderr)
+		}
+		before := l.wholly()
+		start := time.Now()
+		code, _, stderr = runPipegen(t, l.b.root, os.Environ(), l.args("sync", l.b, "--lock-timeout", "1s")...)
+		waited := time.Since(start)
+		if code != 1 || !strings.Contains(stderr, "waiting up to 1s for the lock") || !strings.Contains(stderr, "gave up after waiting 1") ||
+			!strings.Contains(stderr, "lock "+id+" held by") || !strings.Contains(stderr, "pipegen force-unlock "+id) {
+			t.Fatalf("sync --lock-timeout 1s: exit %d\n%s", code, stderr)
+		}
+		if waited < time.Second {
+			t.Errorf("gave up after %v, before the timeout", waited)
+		}
+		if after := l.wholly(); after != before || after != "a" {
+			t.Fatalf("the refused sync changed the store: %s, then %s", before, after)
+		}
+		unlock := func(id string) (int, string) {
+			args := []string{"force-unlock", id, "-C", l.b.root, "--store", l.url}
+			if env.endpoint != "" {
+				args = append(args, "--endpoint", env.endpoint)
+			}
+			code, out, stderr := runPipegen(t, l.b.root, os.Environ(), args...)
+			return code, out + stderr
+		}
+		if code, out := unlock("00000000-0000-4000-8000-000000000000"); code != 1 || !strings.Contains(out, "nothing released") {
+			t.Fatalf("force-unlock of another id: exit %d\n%s", code, out)
+		}
+		if code, out := unlock(id); code != 0 || !strings.Contains(out, "Released lock "+id) || !strings.Contains(out, `running "pipegen sync --prune"`) {
+			t.Fatalf("force-unlock: exit %d\n%s", code, out)
+		}
+		if err := held.Release(context.Background()); err == nil {
+			t.Error("the force-unlocked holder's release reported success")
+		}
+		if code, _, stderr := runPipegen(t, l.b.root, os.Environ(), l.args("sync", l.b)...); code != 0 {
+			t.Fatalf("sync after force-unlock: exit %d\n%s", code, stderr)
+		}
+		if got := l.wholly(); got != "b" {
+			t.Fatalf("after the sync the store is %s's, want b's", got)
+		}
 	})
 }
