@@ -2,7 +2,6 @@ package render
 
 import (
 	"encoding/hex"
-	"fmt"
 	"hash/crc32"
 	"strconv"
 	"strings"
@@ -42,9 +41,20 @@ func encodeMark(kind byte, payload string) string {
 	b.WriteByte('q')
 	b.WriteString(hex.EncodeToString([]byte(payload)))
 	b.WriteByte('~')
-	fmt.Fprintf(&b, "%08x", crc32.ChecksumIEEE([]byte(string(kind)+payload)))
+	var sum [8]byte
+	crc := markSum(kind, payload)
+	for i := 7; i >= 0; i-- {
+		sum[i] = "0123456789abcdef"[crc&0xf]
+		crc >>= 4
+	}
+	b.Write(sum[:])
 	b.WriteByte(markNUL)
 	return b.String()
+}
+
+// markSum is the CRC-32 of a mark's kind and payload.
+func markSum(kind byte, payload string) uint32 {
+	return crc32.Update(crc32.ChecksumIEEE([]byte{kind}), crc32.IEEETable, []byte(payload))
 }
 
 // decodeMark reads the mark starting at s[0] (a NUL). n is its length; ok is false when the
@@ -73,7 +83,7 @@ func decodeMark(s string) (kind byte, payload string, n int, ok bool) {
 		return 0, "", n, false
 	}
 	want, err := strconv.ParseUint(sum, 16, 32)
-	if err != nil || uint32(want) != crc32.ChecksumIEEE(append([]byte{kind}, raw...)) {
+	if err != nil || uint32(want) != markSum(kind, string(raw)) {
 		return 0, "", n, false
 	}
 	switch kind {

@@ -57,7 +57,7 @@ func (e *Engine) place(out []byte, file string) ([]byte, error) {
 			m.pos, m.hasPos, pendingAt = pending, true, -1
 		}
 		marks = append(marks, m)
-		sh.WriteByte('x')
+		sh.WriteByte(markPlaceholder)
 	}
 	text := sh.String()
 	idx := make(map[int]int, len(marks))

@@ -12,6 +12,9 @@ import (
 // the reference pipegen renders like; it only needs to be exact around marks, and wherever it
 // cannot be sure the caller refuses rather than guesses.
 
+// markPlaceholder stands for a printed value in the text the lexer reads.
+const markPlaceholder = 'x'
+
 type ctxKind uint8
 
 const (
@@ -64,12 +67,18 @@ func lexYAML(s string, marks map[int]int, n int) []yctx {
 }
 
 func (l *ylexer) isMark(i int) bool {
+	if i >= len(l.s) || l.s[i] != markPlaceholder {
+		return false
+	}
 	_, ok := l.marks[i]
 	return ok
 }
 
 func (l *ylexer) set(i int, c yctx) {
-	if k, ok := l.marks[i]; ok && l.ctx[k].kind == ctxUnknown {
+	if !l.isMark(i) {
+		return
+	}
+	if k := l.marks[i]; l.ctx[k].kind == ctxUnknown {
 		l.ctx[k] = c
 	}
 }

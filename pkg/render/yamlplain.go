@@ -30,6 +30,9 @@ var (
 // pyType names the type PyYAML gives an unquoted scalar s, or "" for a string. "=" and "<<"
 // resolve to tags PyYAML's safe loader cannot build as a value: Jinja2's output would fail.
 func pyType(s string) string {
+	if s != "" && strings.IndexByte("yYnNtTfFoO-+0123456789.<=~", s[0]) < 0 {
+		return "" // no resolver starts with this character
+	}
 	switch {
 	case pyNullRe.MatchString(s):
 		return "null"
@@ -51,7 +54,9 @@ func pyType(s string) string {
 // the plain scalar s back as the string s. Only scalars that could resolve to something else
 // are parsed.
 func readsAsString(s string) bool {
-	if s == "" || strings.IndexByte("+-.0123456789~<=nNtTfFyYoO", s[0]) < 0 {
+	// yaml.v3 reads a word as null or a boolean only when PyYAML does too (pyType), so only
+	// what may be a number or a date needs parsing.
+	if s == "" || strings.IndexByte("+-.0123456789", s[0]) < 0 {
 		return true
 	}
 	var doc yaml.Node
