@@ -118,7 +118,7 @@ func start(java, javac, cp string) (*jvm, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(java, "-XX:+UseSerialGC", "-Xmx256m", "-Xss4m",
+	cmd := exec.Command(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Xss4m",
 		"-cp", classes+string(os.PathListSeparator)+cp, "pipegen.jackson.Harness")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

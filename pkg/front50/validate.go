@@ -149,8 +149,10 @@ func pipelineObjectProblems(id string, body []byte) []Problem {
 	}
 	// Jackson sets a typed property once per occurrence, so a refused first value fails the
 	// read even when a later one would pass; and which value counts is a reader's choice.
-	if path, dup := duplicateKey(body); dup {
-		return []Problem{{Path: path, Msg: "appears twice in the object; write each key once"}}
+	if scannedKeys(body) != decodedKeys(doc) {
+		if path, dup := duplicateKey(body); dup {
+			return []Problem{{Path: path, Msg: "appears twice in the object; write each key once"}}
+		}
 	}
 	return docProblems(id, doc)
 }
@@ -214,6 +216,44 @@ func docProblems(id string, doc map[string]any) []Problem {
 		}
 	}
 	return probs
+}
+
+// scannedKeys counts the members of every object in body (valid JSON): the colons outside
+// strings. Fewer keys in the decoded tree means a key appeared twice somewhere; counting is
+// much cheaper than walking the tokens, which only then names the key.
+func scannedKeys(body []byte) int {
+	n, inString, escaped := 0, false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && c == ':':
+			n++
+		}
+	}
+	return n
+}
+
+func decodedKeys(v any) int {
+	switch v := v.(type) {
+	case map[string]any:
+		n := len(v)
+		for _, x := range v {
+			n += decodedKeys(x)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, x := range v {
+			n += decodedKeys(x)
+		}
+		return n
+	}
+	return 0
 }
 
 // duplicateKey reports the first key that appears twice in one object anywhere in body (which
