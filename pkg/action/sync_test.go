@@ -1,6 +1,7 @@
 package action
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/pipegen/pipegen/internal/s3server"
 	"github.com/pipegen/pipegen/pkg/config"
@@ -32,6 +35,8 @@ type storeEnv struct {
 	// folder (file), e.g. "front50/pipelines/<id>/pipeline-metadata.json".
 	keys func(t *testing.T) []string
 	raw  func(t *testing.T, key string) []byte
+	// put writes an object as another writer would, with no checks.
+	put func(t *testing.T, key string, body []byte)
 	// prefix is what keys start with: "front50/" on S3, "" for the file store.
 	prefix string
 }
@@ -61,6 +66,15 @@ func forEachStore(t *testing.T, fn func(t *testing.T, env storeEnv)) {
 				}
 				return b
 			},
+			put: func(t *testing.T, key string, body []byte) {
+				p := filepath.Join(dir, filepath.FromSlash(key))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, body, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
 		})
 	})
 	t.Run("s3", func(t *testing.T) {
@@ -86,6 +100,13 @@ func forEachStore(t *testing.T, fn func(t *testing.T, env storeEnv)) {
 					t.Fatal(err)
 				}
 				return b
+			},
+			put: func(t *testing.T, key string, body []byte) {
+				if _, err := srv.Client().PutObject(context.Background(), &s3.PutObjectInput{
+					Bucket: &bucket, Key: &key, Body: bytes.NewReader(body),
+				}); err != nil {
+					t.Fatal(err)
+				}
 			},
 		})
 	})

@@ -20,6 +20,7 @@ const (
 	FieldCreateTs       = "createTs"
 	FieldLastModified   = "lastModified"
 	FieldIndex          = "index"
+	FieldDisabled       = "disabled"
 	FieldLocked         = "locked"
 	// MarkerKey holds pipegen's ownership marker: the one extra top-level key pipegen adds.
 	// Front50 keeps unknown fields, so it survives API and UI saves.
@@ -33,6 +34,11 @@ const (
 // stored value never counts as a change. `index` is handled apart: it counts when a template
 // sets it.
 var ServerManaged = []string{FieldUpdateTs, FieldLastModifiedBy, FieldCreateTs, FieldLastModified}
+
+// UserSet are fields people set in Deck on a managed pipeline: `index` (the order of the
+// application's pipelines) and `disabled` (the switch that stops a pipeline from running, used
+// in emergencies). A rewrite keeps the stored value unless the template sets the field.
+var UserSet = []string{FieldIndex, FieldDisabled}
 
 // Marker is the ownership marker stored under MarkerKey.
 type Marker struct {

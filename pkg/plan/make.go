@@ -160,6 +160,9 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 	}
 	it.ETag = cur.ETag
 	it.Keep = keep(cur.Doc, d.Doc)
+	if it.Keep[pipeline.FieldDisabled] == true {
+		it.Reason = "disabled in the UI: stays disabled (the template does not set disabled)"
+	}
 	// Most pipelines of a plan are unchanged. Identical trees are the common case of that and
 	// cost one walk to recognise, where a field-level diff builds two hashed trees.
 	if norm := Normalize(cur.Doc, d.Doc); !identical(norm, d.Doc) {
@@ -218,8 +221,10 @@ func keep(stored, desired map[string]any) map[string]any {
 			k[f] = v
 		}
 	}
-	if _, ok := desired[pipeline.FieldIndex]; !ok {
-		add(pipeline.FieldIndex)
+	for _, f := range pipeline.UserSet {
+		if _, ok := desired[f]; !ok {
+			add(f)
+		}
 	}
 	add(pipeline.FieldCreateTs)
 	return k
@@ -245,8 +250,10 @@ func Normalize(stored, desired map[string]any) map[string]any {
 	for _, f := range pipeline.ServerManaged {
 		delete(out, f)
 	}
-	if _, ok := desired[pipeline.FieldIndex]; !ok {
-		delete(out, pipeline.FieldIndex)
+	for _, f := range pipeline.UserSet {
+		if _, ok := desired[f]; !ok {
+			delete(out, f)
+		}
 	}
 	pipeline.ApplyDefaults(out)
 	return out

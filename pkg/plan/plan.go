@@ -39,9 +39,9 @@ type Item struct {
 	Desired map[string]any `json:"-"`
 	// ETag of the stored object the plan was made from, for a conditional write ("" = absent).
 	ETag string `json:"-"`
-	// Keep holds server-managed fields of the stored object that an update carries over
-	// (`index`, the order users set in Deck, unless the template sets it; `createTs`): they
-	// never show in a diff, so a rewrite must not silently drop them either.
+	// Keep holds fields of the stored object that an update carries over (pipeline.UserSet:
+	// `index` and `disabled`, set in Deck, unless the template sets them; `createTs` as stored,
+	// whatever its type): they never show in a diff, so a rewrite must not silently drop them.
 	Keep map[string]any `json:"-"`
 }
 
