@@ -566,6 +566,15 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 			}
 			return
 		}
+		if probs := pipeline.RunAsProblems(res.Doc, p.Application, cfg.AllowsRunAs); len(probs) > 0 {
+			if p.InScope {
+				root, _ := yamldoc.Parse(p.text)
+				for _, pr := range probs {
+					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, pr.Path), pr.String()))
+				}
+			}
+			return
+		}
 		// What Front50 could not deserialize, sync would refuse at write time; say it now, at
 		// the template line, so validate and a pull request's diff catch it first.
 		if probs := front50.PipelineDocProblems(p.ID, res.Doc); len(probs) > 0 {

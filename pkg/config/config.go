@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,6 +39,32 @@ type Config struct {
 	Lock      bool
 	// TrimBlocks and LstripBlocks are Jinja2's environment options of the same names.
 	TrimBlocks, LstripBlocks bool
+	// RunAs is who pipelines may run as (a trigger's runAsUser, a pipeline's serviceAccount),
+	// by application; empty allows nobody.
+	RunAs []RunAsRule
+}
+
+// RunAsRule allows the applications matching App to run as the accounts matching one of
+// Accounts (shell globs, compared without case as Fiat compares user names).
+type RunAsRule struct {
+	App      string
+	Accounts []string
+}
+
+// AllowsRunAs reports whether pipelines of app may run as account.
+func (c *Config) AllowsRunAs(app, account string) bool {
+	app, account = strings.ToLower(app), strings.ToLower(account)
+	for _, r := range c.RunAs {
+		if ok, _ := path.Match(strings.ToLower(r.App), app); !ok {
+			continue
+		}
+		for _, a := range r.Accounts {
+			if ok, _ := path.Match(strings.ToLower(a), account); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Overrides are the values given on the command line; empty strings and nil pointers mean
@@ -93,6 +120,7 @@ func Load(o Overrides, env Env, cwd string) (*Config, error) {
 	}
 	c.Vars = fc.Vars
 	c.TrimBlocks, c.LstripBlocks = fc.Jinja.TrimBlocks, fc.Jinja.LstripBlocks
+	c.RunAs = fc.RunAs
 	if fc.Lock != nil {
 		c.Lock = *fc.Lock
 	}
@@ -165,6 +193,44 @@ type fileConfig struct {
 	Vars                       map[string]any
 	Lock                       *bool
 	Jinja                      struct{ TrimBlocks, LstripBlocks bool }
+	RunAs                      []RunAsRule
+}
+
+// readRunAs reads `runAs: {APP_GLOB: [ACCOUNT_GLOB, …]}`.
+func readRunAs(v *yaml.Node, errf func(*yaml.Node, string, ...any) error) ([]RunAsRule, error) {
+	if v.Kind != yaml.MappingNode {
+		return nil, errf(v, "runAs must be a mapping of application globs to lists of account globs")
+	}
+	glob := func(n *yaml.Node, what string) (string, error) {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" || n.Value == "" {
+			return "", errf(n, "%s must be a non-empty string", what)
+		}
+		if _, err := path.Match(n.Value, ""); err != nil {
+			return "", errf(n, "%s %q is not a valid glob: %v", what, n.Value, err)
+		}
+		return n.Value, nil
+	}
+	var rules []RunAsRule
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, list := v.Content[i], v.Content[i+1]
+		app, err := glob(k, "a runAs application glob")
+		if err != nil {
+			return nil, err
+		}
+		if list.Kind != yaml.SequenceNode {
+			return nil, errf(list, "runAs %q must be a list of account globs", app)
+		}
+		r := RunAsRule{App: app}
+		for _, a := range list.Content {
+			g, err := glob(a, "a runAs account glob")
+			if err != nil {
+				return nil, err
+			}
+			r.Accounts = append(r.Accounts, g)
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
 }
 
 // Error is a problem in pipegen.yaml.
@@ -269,8 +335,10 @@ func readFile(path string) (*fileConfig, error) {
 					err = errf(sk, "unknown key %q in s3 (known: endpoint, region, sse, kmsKeyId)", sk.Value)
 				}
 			}
+		case "runAs":
+			fc.RunAs, err = readRunAs(v, errf)
 		default:
-			err = errf(k, "unknown key %q (known: store, s3, services, templates, vars, lock, jinja)", k.Value)
+			err = errf(k, "unknown key %q (known: store, s3, services, templates, vars, lock, jinja, runAs)", k.Value)
 		}
 		if err != nil {
 			return nil, err

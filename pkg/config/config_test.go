@@ -106,3 +106,40 @@ func TestConfigElsewhereKeepsRoot(t *testing.T) {
 		t.Errorf("root %s services %s file %s", c.Root, c.Services, c.File)
 	}
 }
+
+func TestAllowsRunAs(t *testing.T) {
+	dir := t.TempDir()
+	yml := "runAs:\n  \"payments-*\": [\"payments-deployer@corp.example\", \"svc-*@corp.example\"]\n  web: [web@corp.example]\n"
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(Overrides{Dir: dir}, func(string) string { return "" }, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		app, account string
+		want         bool
+	}{
+		{"payments-api", "payments-deployer@corp.example", true},
+		{"payments-api", "PAYMENTS-Deployer@corp.example", true},
+		{"payments-api", "svc-batch@corp.example", true},
+		{"payments-api", "web@corp.example", false},
+		{"web", "web@corp.example", true},
+		{"web", "payments-deployer@corp.example", false},
+		{"webshop", "web@corp.example", false},
+		{"other", "anyone", false},
+	} {
+		if got := cfg.AllowsRunAs(tc.app, tc.account); got != tc.want {
+			t.Errorf("AllowsRunAs(%q, %q) = %v, want %v", tc.app, tc.account, got, tc.want)
+		}
+	}
+	// No runAs: nobody.
+	empty, err := Load(Overrides{Dir: t.TempDir()}, func(string) string { return "" }, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.AllowsRunAs("web", "web@corp.example") {
+		t.Error("without runAs, an account was allowed")
+	}
+}
