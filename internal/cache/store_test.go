@@ -81,11 +81,15 @@ func (m *memStore) Delete(_ context.Context, id string, _ string) error {
 	delete(m.objects, id)
 	return nil
 }
-func (m *memStore) LastModified(context.Context) (int64, error)  { return 0, nil }
-func (m *memStore) SetLastModified(context.Context, int64) error { return nil }
-func (m *memStore) Location() string                             { return "mem://test" }
-func (m *memStore) tick(d time.Duration)                         { m.mu.Lock(); m.now = m.now.Add(d); m.mu.Unlock() }
-func (m *memStore) getCount() int                                { m.mu.Lock(); defer m.mu.Unlock(); return m.gets }
+func (m *memStore) LastModified(context.Context) (int64, error) { return 0, nil }
+func (m *memStore) ReadLastModified(context.Context) (int64, string, time.Time, error) {
+	return 0, "", time.Time{}, nil
+}
+func (m *memStore) WriteLastModified(context.Context, int64, string) error { return nil }
+func (m *memStore) SetLastModified(context.Context, int64) error           { return nil }
+func (m *memStore) Location() string                                       { return "mem://test" }
+func (m *memStore) tick(d time.Duration)                                   { m.mu.Lock(); m.now = m.now.Add(d); m.mu.Unlock() }
+func (m *memStore) getCount() int                                          { m.mu.Lock(); defer m.mu.Unlock(); return m.gets }
 func (m *memStore) truth(id string) []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()

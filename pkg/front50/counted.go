@@ -3,6 +3,7 @@ package front50
 import (
 	"context"
 	"sync/atomic"
+	"time"
 )
 
 // Stats counts store calls by kind, for a -v summary. LastModified counts as
@@ -51,6 +52,16 @@ func (c *counted) LastModified(ctx context.Context) (int64, error) {
 func (c *counted) SetLastModified(ctx context.Context, ms int64) error {
 	atomic.AddInt64(&c.st.Put, 1)
 	return c.s.SetLastModified(ctx, ms)
+}
+
+func (c *counted) ReadLastModified(ctx context.Context) (int64, string, time.Time, error) {
+	atomic.AddInt64(&c.st.Get, 1)
+	return c.s.ReadLastModified(ctx)
+}
+
+func (c *counted) WriteLastModified(ctx context.Context, ms int64, ifETag string) error {
+	atomic.AddInt64(&c.st.Put, 1)
+	return c.s.WriteLastModified(ctx, ms, ifETag)
 }
 
 func (c *counted) Location() string { return c.s.Location() }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // fileStore keeps Front50's layout in a local directory:
@@ -241,6 +242,44 @@ func (s *fileStore) SetLastModified(ctx context.Context, ms int64) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer unlock()
+	if err := writeAtomic(path, lastModifiedBody(ms)); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadLastModified: a local folder's clock is this machine's.
+func (s *fileStore) ReadLastModified(ctx context.Context) (int64, string, time.Time, error) {
+	body, err := os.ReadFile(s.lastModifiedPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, "", time.Now(), nil
+	}
+	if err != nil {
+		return 0, "", time.Time{}, fmt.Errorf("read %s: %w", s.lastModifiedPath(), err)
+	}
+	return parseLastModified(body), fileETag(body), time.Now(), nil
+}
+
+func (s *fileStore) WriteLastModified(ctx context.Context, ms int64, ifETag string) error {
+	path := s.lastModifiedPath()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer unlock()
+	cur, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if ifETag != "" {
+			return fmt.Errorf("write %s: %w: it no longer exists", path, ErrPrecondition)
+		}
+	case err != nil:
+		return fmt.Errorf("write %s: %w", path, err)
+	case ifETag == "":
+		return fmt.Errorf("write %s: %w: it was created meanwhile", path, ErrPrecondition)
+	case !SameETag(fileETag(cur), ifETag):
+		return fmt.Errorf("write %s: %w: it changed meanwhile", path, ErrPrecondition)
+	}
 	if err := writeAtomic(path, lastModifiedBody(ms)); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

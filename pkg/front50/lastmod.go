@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -39,16 +41,35 @@ func lastModifiedBody(ms int64) []byte {
 	return []byte(`{"lastModified":` + strconv.FormatInt(ms, 10) + `}`)
 }
 
-// BumpLastModified writes max(now in ms, current+1), so the value only ever
-// grows even when clocks disagree, and returns the value written.
+// bumpAttempts bounds the rereads when other writers keep bumping concurrently.
+const bumpAttempts = 5
+
+// BumpLastModified writes max(the store's clock in ms, current+1), so the value only ever
+// grows, and returns the value written. Every Front50 replica compares it with the last value
+// it saw, so a writer whose clock runs ahead would stop UI saves from reaching the other
+// replicas until real time caught up: the store's clock is used, not the machine's. The write
+// is conditional on the file being as read; when another writer bumped it meanwhile, it is
+// read again. now is used only for a store that gives no clock.
 func BumpLastModified(ctx context.Context, s Store, now time.Time) (int64, error) {
-	cur, err := s.LastModified(ctx)
-	if err != nil {
-		return 0, err
+	var err error
+	for range bumpAttempts {
+		var cur int64
+		var etag string
+		var clock time.Time
+		cur, etag, clock, err = s.ReadLastModified(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if clock.IsZero() {
+			clock = now
+		}
+		v := max(clock.UnixMilli(), cur+1)
+		if err = s.WriteLastModified(ctx, v, etag); err == nil {
+			return v, nil
+		}
+		if !errors.Is(err, ErrPrecondition) {
+			return 0, err
+		}
 	}
-	v := max(now.UnixMilli(), cur+1)
-	if err := s.SetLastModified(ctx, v); err != nil {
-		return 0, err
-	}
-	return v, nil
+	return 0, fmt.Errorf("last-modified.json kept changing under %d attempts: %w", bumpAttempts, err)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -420,6 +421,66 @@ func (s *s3Store) LastModified(ctx context.Context) (int64, error) {
 func (s *s3Store) SetLastModified(ctx context.Context, ms int64) error {
 	key := s.lay.lastModifiedKey()
 	if _, _, err := s.putKey(ctx, key, lastModifiedBody(ms), PutOptions{}); err != nil {
+		return s.wrap("put", key, err)
+	}
+	return nil
+}
+
+// ReadLastModified takes the store's clock from the Date of its answer (S3's is to the second).
+func (s *s3Store) ReadLastModified(ctx context.Context) (int64, string, time.Time, error) {
+	key := s.lay.lastModifiedKey()
+	var (
+		body  []byte
+		etag  string
+		clock time.Time
+	)
+	_, err := s.retry.do(ctx, func(ctx context.Context) error {
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+		if err != nil {
+			clock = responseDate(err)
+			return err
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		if err != nil {
+			return &bodyReadError{err: err}
+		}
+		body, etag = b, aws.ToString(out.ETag)
+		clock, _ = awsmiddleware.GetServerTime(out.ResultMetadata)
+		return nil
+	})
+	switch {
+	case err == nil:
+		return parseLastModified(body), etag, clock, nil
+	case isNotFound(err):
+		return 0, "", clock, nil
+	}
+	return 0, "", time.Time{}, s.wrap("get", key, err)
+}
+
+// responseDate is the Date header of a failed request's answer; zero when there was none.
+func responseDate(err error) time.Time {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		if t, perr := http.ParseTime(re.Response.Header.Get("Date")); perr == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func (s *s3Store) WriteLastModified(ctx context.Context, ms int64, ifETag string) error {
+	key := s.lay.lastModifiedKey()
+	opt := PutOptions{IfMatch: ifETag, IfNoneMatch: ifETag == ""}
+	body := lastModifiedBody(ms)
+	_, attempts, err := s.putKey(ctx, key, body, opt)
+	if err != nil && errors.Is(err, ErrPrecondition) && attempts > 1 {
+		// Our own earlier attempt may have written it before its answer was lost.
+		if obj, _, gerr := s.getKey(ctx, key); gerr == nil && bytes.Equal(obj.Body, body) {
+			return nil
+		}
+	}
+	if err != nil {
 		return s.wrap("put", key, err)
 	}
 	return nil

@@ -39,6 +39,12 @@ func (m *memStore) Delete(ctx context.Context, id, ifMatch string) error {
 	return errors.New("read-only")
 }
 func (m *memStore) LastModified(ctx context.Context) (int64, error) { return 0, nil }
+func (m *memStore) ReadLastModified(context.Context) (int64, string, time.Time, error) {
+	return 0, "", time.Time{}, nil
+}
+func (m *memStore) WriteLastModified(context.Context, int64, string) error {
+	return errors.New("read-only")
+}
 func (m *memStore) SetLastModified(ctx context.Context, ms int64) error {
 	return errors.New("read-only")
 }

@@ -76,6 +76,13 @@ type Store interface {
 	LastModified(ctx context.Context) (int64, error)
 	// SetLastModified writes {"lastModified":<ms>}.
 	SetLastModified(ctx context.Context, ms int64) error
+	// ReadLastModified is LastModified with what a conditional write needs: the file's ETag
+	// ("" when absent) and the store's own clock (the Date of the store's answer; a local
+	// folder's is this machine's).
+	ReadLastModified(ctx context.Context) (ms int64, etag string, storeNow time.Time, err error)
+	// WriteLastModified writes {"lastModified":<ms>} only if the file is as read (ifETag; ""
+	// = still absent), ErrPrecondition otherwise.
+	WriteLastModified(ctx context.Context, ms int64, ifETag string) error
 	// Location is "s3://bucket/root" or "file:///abs/dir".
 	Location() string
 }

@@ -309,24 +309,63 @@ func runStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			}
 		}},
 		{"BumpLastModifiedMonotonic", func(t *testing.T, s Store) {
-			now := time.UnixMilli(1712345678901)
-			v, err := BumpLastModified(ctx, s, now)
-			if err != nil || v != now.UnixMilli() {
-				t.Fatalf("first bump = %d, %v; want %d", v, err, now.UnixMilli())
+			// The machine's clock an hour ahead does not move the value ahead: the store's
+			// clock counts (Front50 replicas compare with it).
+			ahead := time.Now().Add(time.Hour)
+			v, err := BumpLastModified(ctx, s, ahead)
+			if err != nil {
+				t.Fatal(err)
 			}
-			// A clock behind the stored value still moves it forward.
-			future := now.Add(time.Hour).UnixMilli()
+			if d := time.Since(time.UnixMilli(v)); d > time.Minute || d < -time.Minute {
+				t.Fatalf("first bump = %s, want the store's time (about now), not the machine's %s", time.UnixMilli(v), ahead)
+			}
+			// A stored value ahead of the store's clock still moves forward.
+			future := ahead.UnixMilli()
 			if err := s.SetLastModified(ctx, future); err != nil {
 				t.Fatal(err)
 			}
 			for i := int64(1); i <= 2; i++ {
-				v, err := BumpLastModified(ctx, s, now)
+				v, err := BumpLastModified(ctx, s, ahead)
 				if err != nil || v != future+i {
 					t.Fatalf("bump %d = %d, %v; want %d", i, v, err, future+i)
 				}
 				if got, _ := s.LastModified(ctx); got != v {
 					t.Fatalf("stored %d, bump returned %d", got, v)
 				}
+			}
+		}},
+		{"LastModifiedConditional", func(t *testing.T, s Store) {
+			v, etag, clock, err := s.ReadLastModified(ctx)
+			if err != nil || v != 0 || etag != "" {
+				t.Fatalf("ReadLastModified of an empty store = %d, %q, %v", v, etag, err)
+			}
+			if d := time.Since(clock); d > time.Minute || d < -time.Minute {
+				t.Fatalf("store clock %s, want about now", clock)
+			}
+			if err := s.WriteLastModified(ctx, 1712345678901, ""); err != nil {
+				t.Fatal(err)
+			}
+			// Created meanwhile: a create-only write loses.
+			if err := s.WriteLastModified(ctx, 1712345678902, ""); !errors.Is(err, ErrPrecondition) {
+				t.Fatalf("second create-only write = %v, want ErrPrecondition", err)
+			}
+			v, etag, _, err = s.ReadLastModified(ctx)
+			if err != nil || v != 1712345678901 || etag == "" {
+				t.Fatalf("ReadLastModified = %d, %q, %v", v, etag, err)
+			}
+			// Changed meanwhile by another writer: the write loses, and a bump reads again.
+			if err := s.SetLastModified(ctx, 1712345678950); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WriteLastModified(ctx, 1712345678903, etag); !errors.Is(err, ErrPrecondition) {
+				t.Fatalf("write on a changed file = %v, want ErrPrecondition", err)
+			}
+			if got, _ := s.LastModified(ctx); got != 1712345678950 {
+				t.Fatalf("the other writer's value was overwritten: %d", got)
+			}
+			_, etag, _, _ = s.ReadLastModified(ctx)
+			if err := s.WriteLastModified(ctx, 1712345678960, etag); err != nil {
+				t.Fatalf("write on an unchanged file: %v", err)
 			}
 		}},
 	}
