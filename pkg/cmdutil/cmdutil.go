@@ -52,7 +52,7 @@ func (f *Factory) Env(key string) string {
 func OpenStore(ctx context.Context, cfg *config.Config) (front50.Store, error) {
 	s, err := front50.Open(ctx, front50.Config{
 		URL: cfg.Store, BaseDir: cfg.Root, Endpoint: cfg.Endpoint, Region: cfg.Region,
-		SSE: cfg.SSE, KMSKeyID: cfg.KMSKeyID,
+		SSE: cfg.SSE, ACL: cfg.ACL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store, err)

@@ -26,13 +26,14 @@ const DefaultStore = "file://.pipegen/front50"
 
 // Config is the resolved configuration. Paths are absolute.
 type Config struct {
-	Root      string // services repo root
-	File      string // the pipegen.yaml that was read, "" if none
-	Store     string // "s3://bucket/root" or "file:///abs/dir"
-	Endpoint  string
-	Region    string
-	SSE       string
-	KMSKeyID  string
+	Root     string // services repo root
+	File     string // the pipegen.yaml that was read, "" if none
+	Store    string // "s3://bucket/root" or "file:///abs/dir"
+	Endpoint string
+	Region   string
+	SSE      string
+	// ACL is "" or ACLBucketOwnerFullControl, set on every object written.
+	ACL       string
 	Services  string
 	Templates string
 	Vars      map[string]any
@@ -149,17 +150,32 @@ func Load(o Overrides, env Env, cwd string) (*Config, error) {
 	c.Endpoint = firstNonEmpty(o.Endpoint, env("PIPEGEN_S3_ENDPOINT"), env("AWS_ENDPOINT_URL_S3"), env("AWS_ENDPOINT_URL"), fc.S3.Endpoint)
 	c.Region = firstNonEmpty(o.Region, env("PIPEGEN_S3_REGION"), env("AWS_REGION"), env("AWS_DEFAULT_REGION"), fc.S3.Region)
 	c.SSE = firstNonEmpty(env("PIPEGEN_S3_SSE"), fc.S3.SSE)
-	c.KMSKeyID = firstNonEmpty(env("PIPEGEN_S3_KMS_KEY_ID"), fc.S3.KMSKeyID)
 	switch c.SSE {
 	case "", "AES256", "aws:kms":
 	default:
 		return nil, fmt.Errorf("s3.sse %q: want AES256 or aws:kms", c.SSE)
 	}
-	if c.KMSKeyID != "" && c.SSE != "aws:kms" {
-		return nil, fmt.Errorf("s3.kmsKeyId is set but s3.sse is %q: set sse to aws:kms", c.SSE)
+	// Front50 encrypts with aws:kms and the bucket's default key, never a key id of its own:
+	// an object under another key may be one its role cannot decrypt, and one GET refused
+	// fails its whole refresh.
+	if env("PIPEGEN_S3_KMS_KEY_ID") != "" {
+		return nil, errors.New("PIPEGEN_S3_KMS_KEY_ID: " + kmsKeyIDRefused)
+	}
+	c.ACL = firstNonEmpty(env("PIPEGEN_S3_ACL"), fc.S3.ACL)
+	switch c.ACL {
+	case "", ACLBucketOwnerFullControl:
+	default:
+		return nil, fmt.Errorf("s3.acl %q: the only canned ACL pipegen sets is %s (for a writer in another account than the bucket's)", c.ACL, ACLBucketOwnerFullControl)
 	}
 	return c, nil
 }
+
+// kmsKeyIDRefused says why a KMS key id is not accepted, and what to do instead.
+const kmsKeyIDRefused = "a KMS key id is not supported: Front50 never sets one (it writes with aws:kms and the bucket's default key), so objects under another key may be unreadable to Front50's role, and one object it cannot read fails its whole refresh; make the key the bucket's default encryption key and set only sse: aws:kms"
+
+// ACLBucketOwnerFullControl is the canned ACL a writer in another AWS account than the
+// bucket's needs so that the bucket owner (and Front50's role) can read what it writes.
+const ACLBucketOwnerFullControl = "bucket-owner-full-control"
 
 // normaliseStore makes file:// paths absolute; other schemes are checked by the store.
 func normaliseStore(u, base string) (string, error) {
@@ -189,7 +205,7 @@ func firstNonEmpty(vals ...string) string {
 
 type fileConfig struct {
 	Store, Services, Templates string
-	S3                         struct{ Endpoint, Region, SSE, KMSKeyID string }
+	S3                         struct{ Endpoint, Region, SSE, ACL string }
 	Vars                       map[string]any
 	Lock                       *bool
 	Jinja                      struct{ TrimBlocks, LstripBlocks bool }
@@ -330,9 +346,11 @@ func readFile(path string) (*fileConfig, error) {
 				case "sse":
 					err = str(sv, "s3.sse", &fc.S3.SSE)
 				case "kmsKeyId":
-					err = str(sv, "s3.kmsKeyId", &fc.S3.KMSKeyID)
+					err = errf(sk, "s3.kmsKeyId: %s", kmsKeyIDRefused)
+				case "acl":
+					err = str(sv, "s3.acl", &fc.S3.ACL)
 				default:
-					err = errf(sk, "unknown key %q in s3 (known: endpoint, region, sse, kmsKeyId)", sk.Value)
+					err = errf(sk, "unknown key %q in s3 (known: endpoint, region, sse, acl)", sk.Value)
 				}
 			}
 		case "runAs":

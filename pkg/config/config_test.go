@@ -143,3 +143,44 @@ func TestAllowsRunAs(t *testing.T) {
 		t.Error("without runAs, an account was allowed")
 	}
 }
+
+// Front50 never sets a KMS key id, so pipegen refuses one (file or environment) and says why;
+// bucket-owner-full-control is the one canned ACL it sets.
+func TestS3EncryptionAndACL(t *testing.T) {
+	load := func(yml string, env map[string]string) (*Config, error) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, FileName), []byte(yml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return Load(Overrides{Dir: dir}, func(k string) string { return env[k] }, dir)
+	}
+	for _, tc := range []struct {
+		name, yml string
+		env       map[string]string
+		wantErr   string
+		wantACL   string
+	}{
+		{"kms key id in the file", "s3:\n  sse: aws:kms\n  kmsKeyId: alias/x\n", nil, "pipegen.yaml:3:3: s3.kmsKeyId: a KMS key id is not supported: Front50 never sets one", ""},
+		{"kms key id in the environment", "s3:\n  sse: aws:kms\n", map[string]string{"PIPEGEN_S3_KMS_KEY_ID": "alias/x"}, "PIPEGEN_S3_KMS_KEY_ID: a KMS key id is not supported", ""},
+		{"bucket's default key", "s3:\n  sse: aws:kms\n", nil, "", ""},
+		{"bucket-owner-full-control", "s3:\n  acl: bucket-owner-full-control\n", nil, "", "bucket-owner-full-control"},
+		{"acl from the environment", "", map[string]string{"PIPEGEN_S3_ACL": "bucket-owner-full-control"}, "", "bucket-owner-full-control"},
+		{"another acl", "s3:\n  acl: public-read\n", nil, `s3.acl "public-read": the only canned ACL pipegen sets is bucket-owner-full-control`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := load(tc.yml, tc.env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ACL != tc.wantACL {
+				t.Errorf("ACL = %q, want %q", cfg.ACL, tc.wantACL)
+			}
+		})
+	}
+}

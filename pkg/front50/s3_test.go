@@ -177,8 +177,7 @@ func TestOpenRegion(t *testing.T) {
 		{URL: "s3://b", Endpoint: "localhost:9000"},
 		{URL: "s3://b", Endpoint: "ftp://x"},
 		{URL: "s3://b", Region: "r", SSE: "rot13"},
-		{URL: "s3://b", Region: "r", SSE: "AES256", KMSKeyID: "k"},
-		{URL: "s3://b", Region: "r", KMSKeyID: "k"},
+		{URL: "s3://b", Region: "r", ACL: "public-read"},
 	} {
 		bad.Credentials = static
 		if _, err := Open(ctx, bad); err == nil {
@@ -289,19 +288,21 @@ func TestS3PutHeaders(t *testing.T) {
 	body := pipelineBody("x", "a", "n")
 	sum := md5.Sum(body)
 	wantMD5 := base64.StdEncoding.EncodeToString(sum[:])
+	// Front50 never sends a KMS key id (the bucket's default key encrypts); a writer in another
+	// account sends bucket-owner-full-control.
 	for _, tc := range []struct {
-		sse, key   string
-		wantSSE    string
-		wantKMSKey string
+		sse, acl string
+		wantSSE  string
 	}{
-		{"", "", "", ""},
-		{"AES256", "", "AES256", ""},
-		{"aws:kms", "arn:aws:kms:eu-west-1:1:key/k", "aws:kms", "arn:aws:kms:eu-west-1:1:key/k"},
-		{"AWSKMS", "", "aws:kms", ""},
+		{"", "", ""},
+		{"AES256", "", "AES256"},
+		{"aws:kms", "", "aws:kms"},
+		{"AWSKMS", "bucket-owner-full-control", "aws:kms"},
+		{"", "bucket-owner-full-control", ""},
 	} {
 		seen = nil
 		st, _ := newS3Store(t, func(c *Config) {
-			c.SSE, c.KMSKeyID = tc.sse, tc.key
+			c.SSE, c.ACL = tc.sse, tc.acl
 			c.HTTPClient = &http.Client{Transport: rt}
 		})
 		// versitygw may refuse KMS; the request is what matters here.
@@ -322,8 +323,11 @@ func TestS3PutHeaders(t *testing.T) {
 		if got := h.Get("X-Amz-Server-Side-Encryption"); got != tc.wantSSE {
 			t.Errorf("SSE %q: header %q, want %q", tc.sse, got, tc.wantSSE)
 		}
-		if got := h.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"); got != tc.wantKMSKey {
-			t.Errorf("SSE %q: KMS key %q, want %q", tc.sse, got, tc.wantKMSKey)
+		if got := h.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"); got != "" {
+			t.Errorf("SSE %q: KMS key id %q sent, want none", tc.sse, got)
+		}
+		if got := h.Get("X-Amz-Acl"); got != tc.acl {
+			t.Errorf("ACL %q: header %q", tc.acl, got)
 		}
 	}
 }
@@ -655,4 +659,25 @@ func TestS3DeleteIfMatch(t *testing.T) {
 			t.Fatal("lost DELETE not retried")
 		}
 	})
+}
+
+// A writer in another account than the bucket's sets bucket-owner-full-control on every object
+// it writes, pipelines and last-modified.json alike (TestS3PutHeaders checks the header); the
+// S3 server takes those writes.
+func TestS3BucketOwnerFullControl(t *testing.T) {
+	st, _ := newS3Store(t, func(c *Config) { c.ACL = "bucket-owner-full-control" })
+	ctx := context.Background()
+	if _, err := st.Put(ctx, "x", pipelineBody("x", "a", "n"), PutOptions{IfNoneMatch: true}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := BumpLastModified(ctx, st, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.LastModified(ctx); err != nil || got != v {
+		t.Fatalf("last-modified = %d, %v; want %d", got, err, v)
+	}
+	if _, err := st.Get(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
 }

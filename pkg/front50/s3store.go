@@ -29,7 +29,7 @@ type s3Store struct {
 	bucket   string
 	lay      layout
 	sse      types.ServerSideEncryption
-	kmsKeyID string
+	acl      types.ObjectCannedACL
 	pageSize int32
 	retry    retrier
 	endpoint string // "" for AWS
@@ -49,9 +49,17 @@ func openS3(ctx context.Context, cfg Config) (*s3Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	sse, err := parseSSE(cfg.SSE, cfg.KMSKeyID)
+	sse, err := parseSSE(cfg.SSE)
 	if err != nil {
 		return nil, err
+	}
+	var acl types.ObjectCannedACL
+	switch cfg.ACL {
+	case "":
+	case string(types.ObjectCannedACLBucketOwnerFullControl):
+		acl = types.ObjectCannedACLBucketOwnerFullControl
+	default:
+		return nil, fmt.Errorf("S3 ACL %q: want %s or none", cfg.ACL, types.ObjectCannedACLBucketOwnerFullControl)
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
@@ -122,7 +130,7 @@ func openS3(ctx context.Context, cfg Config) (*s3Store, error) {
 		bucket:   bucket,
 		lay:      layout{root: root},
 		sse:      sse,
-		kmsKeyID: cfg.KMSKeyID,
+		acl:      acl,
 		pageSize: cfg.ListPageSize,
 		retry: retrier{
 			maxAttempts:    maxAttempts,
@@ -146,17 +154,13 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-func parseSSE(sse, kmsKeyID string) (types.ServerSideEncryption, error) {
+// parseSSE accepts what Front50 writes with: nothing, AES256, or aws:kms with the bucket's
+// default key (Front50 never sets a key id).
+func parseSSE(sse string) (types.ServerSideEncryption, error) {
 	switch strings.ToLower(sse) {
 	case "":
-		if kmsKeyID != "" {
-			return "", errors.New("a KMS key id needs server-side encryption aws:kms")
-		}
 		return "", nil
 	case "aes256":
-		if kmsKeyID != "" {
-			return "", errors.New("a KMS key id needs server-side encryption aws:kms, not AES256")
-		}
 		return types.ServerSideEncryptionAes256, nil
 	case "aws:kms", "awskms":
 		return types.ServerSideEncryptionAwsKms, nil
@@ -309,9 +313,9 @@ func (s *s3Store) putVersioned(ctx context.Context, key string, body []byte, opt
 		}
 		if s.sse != "" {
 			in.ServerSideEncryption = s.sse
-			if s.kmsKeyID != "" {
-				in.SSEKMSKeyId = &s.kmsKeyID
-			}
+		}
+		if s.acl != "" {
+			in.ACL = s.acl
 		}
 		if opt.IfMatch != "" {
 			in.IfMatch = &opt.IfMatch

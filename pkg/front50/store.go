@@ -102,9 +102,12 @@ type Config struct {
 	// Region: with Endpoint and none given or found in the AWS chain,
 	// us-east-1; without Endpoint, one is required.
 	Region string
-	// SSE is "", "AES256" or "aws:kms" (Front50's "AWSKMS" is accepted too).
-	SSE      string
-	KMSKeyID string
+	// SSE is "", "AES256" or "aws:kms" (Front50's "AWSKMS" is accepted too), with the bucket's
+	// default key as Front50 uses it.
+	SSE string
+	// ACL is a canned ACL set on every object written: "" or "bucket-owner-full-control",
+	// for a writer in another account than the bucket's.
+	ACL string
 	// HTTPClient replaces the SDK's HTTP client (tests insert faults with it).
 	HTTPClient *http.Client
 	// MaxAttempts bounds attempts for retryable errors; default 5.
