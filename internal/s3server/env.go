@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Environment variables that steer Env.
@@ -103,6 +104,20 @@ func (e *Env) Bucket(t testing.TB) (*Server, string) {
 	}
 	if e.External() {
 		t.Cleanup(func() { removeBucket(context.Background(), srv.Client(), name) })
+	}
+	return srv, name
+}
+
+// VersionedBucket is Bucket with versioning enabled, as Front50 enables it on the bucket it
+// creates (Front50's pipeline history lists the versions of a key).
+func (e *Env) VersionedBucket(t testing.TB) (*Server, string) {
+	t.Helper()
+	srv, name := e.Bucket(t)
+	if _, err := srv.Client().PutBucketVersioning(context.Background(), &s3.PutBucketVersioningInput{
+		Bucket:                  &name,
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled},
+	}); err != nil {
+		t.Fatalf("enable versioning on %s: %v", name, err)
 	}
 	return srv, name
 }

@@ -275,8 +275,21 @@ func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOption
 	}
 	key := s.lay.objectKey(id)
 	etag, attempts, err := s.putKey(ctx, key, body, opt)
+	if err != nil && opt.IfNoneMatch && errors.Is(err, ErrPrecondition) {
+		// Some S3 servers (versitygw) refuse a create while the key's latest version is a
+		// delete marker, though the object does not exist: a pipeline pruned and added back
+		// could never be written again.
+		if marker, lerr := s.latestIsDeleteMarker(ctx, key); lerr == nil && marker {
+			etag, attempts, err = s.putKey(ctx, key, body, PutOptions{})
+		}
+	}
 	if err == nil {
 		observeWrite(id, body)
+		if opt.IfNoneMatch {
+			if derr := s.dropDeleteMarkers(ctx, key); derr != nil {
+				return etag, s.wrap("put", key, fmt.Errorf("written, but its version history still holds a delete marker, which breaks Front50's pipeline history: %w", derr))
+			}
+		}
 		return etag, nil
 	}
 	if errors.Is(err, ErrPrecondition) && attempts > 1 {
@@ -339,6 +352,58 @@ func (s *s3Store) putVersioned(ctx context.Context, key string, body []byte, opt
 		return "", "", attempts, err
 	}
 	return etag, version, attempts, nil
+}
+
+// keyVersions lists the versions and delete markers of exactly key.
+func (s *s3Store) keyVersions(ctx context.Context, key string) (*s3.ListObjectVersionsOutput, error) {
+	var out *s3.ListObjectVersionsOutput
+	_, err := s.retry.do(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = s.client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: &key})
+		return err
+	})
+	return out, err
+}
+
+func (s *s3Store) latestIsDeleteMarker(ctx context.Context, key string) (bool, error) {
+	out, err := s.keyVersions(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range out.DeleteMarkers {
+		if aws.ToString(m.Key) == key && aws.ToBool(m.IsLatest) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// dropDeleteMarkers removes the delete markers from a live key's version history (a pipeline
+// deleted, then created again under the same id): Front50's history GETs every version and
+// fails on a delete marker. Removing a marker that is not the latest version changes no
+// object. Without the right to list versions (an unversioned bucket needs none of this) it
+// does nothing.
+func (s *s3Store) dropDeleteMarkers(ctx context.Context, key string) error {
+	out, err := s.keyVersions(ctx, key)
+	if err != nil {
+		if errorCode(err) == "AccessDenied" || ifMatchUnsupported(err) {
+			return nil
+		}
+		return err
+	}
+	for _, m := range out.DeleteMarkers {
+		if aws.ToString(m.Key) != key || aws.ToBool(m.IsLatest) {
+			continue
+		}
+		vid := m.VersionId
+		if _, err := s.retry.do(ctx, func(ctx context.Context) error {
+			_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key, VersionId: vid})
+			return err
+		}); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *s3Store) Delete(ctx context.Context, id string, ifMatch string) error {
