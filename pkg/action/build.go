@@ -463,7 +463,7 @@ func (b *Build) assignIDs(opt BuildOptions) {
 		keep = append(keep, p)
 		if opt.Adopt && opt.State != nil && p.Name != "" {
 			for _, other := range opt.State.ByName(p.Application, p.Name) {
-				if _, isOwned := pipeline.MarkerOf(other.Doc); !isOwned {
+				if _, isOwned := pipeline.MarkerOf(other.Doc); !isOwned && !other.Nested {
 					p.ID = other.ID
 					break
 				}
@@ -522,6 +522,9 @@ func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
 		found := opt.State.ByName(app, name)
 		switch len(found) {
 		case 1:
+			if found[0].Nested {
+				return "", fmt.Errorf("pipeline_id: the pipeline named %q in application %s is stored under the nested key pipelines/%s/; its id there is not one pipegen can resolve: move it to pipelines/<id>/", name, app, found[0].ID)
+			}
 			// The stored name of a pipeline this repo renames is on its way out: resolving
 			// it would work once and break on the next run.
 			if newName, ok := planned[found[0].ID]; ok {

@@ -102,3 +102,28 @@ func TestStoredObjectsReadAsFront50Reads(t *testing.T) {
 		})
 	}
 }
+
+// Front50 serves every key below pipelines/ that ends in pipeline-metadata.json, at any depth:
+// a pipeline under a nested key holds its name too, and pipegen never writes there.
+func TestNestedKeysHoldTheirNames(t *testing.T) {
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		r := lifecycleRepo(t)
+		s := newSyncer(t, r, env)
+		key := env.prefix + "pipelines/backup/ui-made/pipeline-metadata.json"
+		body := []byte(`{"id":"ui-made","application":"a","name":"wait-dev","stages":[]}`)
+		env.put(t, key, body)
+		res := s.diff(DiffOptions{})
+		it := itemNamed(t, res.Plan, "a", "wait-dev")
+		if it.Action != plan.Conflict || !strings.Contains(it.Reason, "pipelines/backup/ui-made/") {
+			t.Fatalf("plan item %s %q, want a conflict naming the nested key", it.Action, it.Reason)
+		}
+		// --adopt does not take a nested pipeline over, and nothing is written there.
+		res = s.diff(DiffOptions{Adopt: true})
+		if it := itemNamed(t, res.Plan, "a", "wait-dev"); it.Action != plan.Conflict {
+			t.Fatalf("with --adopt: %s, want a conflict", it.Action)
+		}
+		if got := env.raw(t, key); string(got) != string(body) {
+			t.Fatalf("nested object changed: %s", got)
+		}
+	})
+}

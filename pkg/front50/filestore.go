@@ -79,31 +79,48 @@ func checkKey(id string) error {
 	return nil
 }
 
+// checkNestedKey is checkKey for a key that may be nested (List's "backup/<id>"): each
+// segment must be one.
+func checkNestedKey(id string) error {
+	for _, seg := range strings.Split(id, "/") {
+		if err := checkKey(seg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *fileStore) List(ctx context.Context) ([]Info, error) {
-	entries, err := os.ReadDir(s.groupDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", s.groupDir(), err)
-	}
 	var infos []Info
-	for _, e := range entries {
+	// Front50 keeps every key below the group that ends in the metadata file name, at any
+	// depth: pipelines/backup/<id>/pipeline-metadata.json is a live pipeline to it.
+	err := filepath.WalkDir(s.groupDir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == s.groupDir() && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		if !e.IsDir() {
-			continue
+		if d.IsDir() || d.Name() != metadataFile || filepath.Dir(p) == s.groupDir() {
+			return nil
 		}
-		obj, err := s.read(filepath.Join(s.groupDir(), e.Name(), metadataFile))
+		obj, err := s.read(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			continue
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", s.groupDir(), err)
+			return err
 		}
-		obj.ID = e.Name()
+		rel, _ := filepath.Rel(s.groupDir(), filepath.Dir(p))
+		obj.ID = filepath.ToSlash(rel)
 		infos = append(infos, obj.Info)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.groupDir(), err)
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
 	return infos, nil
@@ -135,7 +152,7 @@ func (s *fileStore) read(path string) (*Object, error) {
 }
 
 func (s *fileStore) Get(ctx context.Context, id string) (*Object, error) {
-	if err := checkKey(id); err != nil {
+	if err := checkNestedKey(id); err != nil {
 		return nil, fmt.Errorf("get %q: %w", id, err)
 	}
 	path := s.objPath(id)

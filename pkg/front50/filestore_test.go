@@ -262,8 +262,9 @@ func TestFileStoreFailedWriteLeavesNoTempFile(t *testing.T) {
 func TestFileStoreRefusesUnsafeIDs(t *testing.T) {
 	ctx := context.Background()
 	s := newFileStore(t)
-	for _, id := range []string{"../x", "a/b", "..", ""} {
-		if _, err := s.Get(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
+	for _, id := range []string{"../x", "a/../x", "a/b", "..", ""} {
+		// A nested key is listed and read (Front50 serves it), never written or deleted.
+		if _, err := s.Get(ctx, id); id != "a/b" && (err == nil || errors.Is(err, ErrNotFound)) {
 			t.Errorf("Get(%q) = %v, want an invalid id error", id, err)
 		}
 		if err := s.Delete(ctx, id, ""); err == nil {

@@ -34,15 +34,16 @@ func (l layout) listPrefix() string {
 	return l.typedFolder() + "/"
 }
 
-// folderOf returns the folder of a listed key when the key is exactly
-// <typedFolder>/<folder>/pipeline-metadata.json.
+// folderOf returns the folder of a listed key <typedFolder>/<folder>/pipeline-metadata.json.
+// The folder may be nested ("backup/<id>"): Front50 keeps every key of the group that ends
+// in the metadata file name, at any depth, and serves each as a live pipeline.
 func (l layout) folderOf(key string) (string, bool) {
 	rest, ok := strings.CutPrefix(key, l.listPrefix())
 	if !ok {
 		return "", false
 	}
 	folder, ok := strings.CutSuffix(rest, "/"+metadataFile)
-	if !ok || folder == "" || strings.Contains(folder, "/") {
+	if !ok || folder == "" {
 		return "", false
 	}
 	return folder, true

@@ -73,7 +73,7 @@ func TestFolderOf(t *testing.T) {
 	for key, want := range map[string]string{
 		"front50/pipelines/a/pipeline-metadata.json":       "a",
 		"front50/pipelines/A-b/pipeline-metadata.json":     "A-b",
-		"front50/pipelines/a/b/pipeline-metadata.json":     "",
+		"front50/pipelines/a/b/pipeline-metadata.json":     "a/b",
 		"front50/pipelines//pipeline-metadata.json":        "",
 		"front50/pipelines/pipeline-metadata.json":         "",
 		"front50/pipelines/a/pipeline-metadata.json.tmp":   "",

@@ -14,6 +14,9 @@ type Pipeline struct {
 	Info
 	Doc map[string]any // decoded with json.Decoder.UseNumber
 	Raw []byte
+	// Nested is set for an object under a deeper folder (pipelines/backup/<id>/…): Front50
+	// serves it as a live pipeline, so its name counts, but pipegen never writes or deletes it.
+	Nested bool
 }
 
 // Broken is an object that is listed but cannot be used: not JSON, not an
@@ -28,9 +31,11 @@ type Broken struct {
 // State is what the store holds now, indexed. Treat it as read-only: the
 // name index is built by NewState.
 type State struct {
-	Pipelines []*Pipeline // sorted by ID
+	Pipelines []*Pipeline // sorted by ID; nested ones are not here
 	ByID      map[string]*Pipeline
 	Broken    []Broken
+	// Nested are the pipelines under nested keys: in the name index (ByName), nowhere else.
+	Nested []*Pipeline
 
 	byName map[string][]*Pipeline
 }
@@ -43,10 +48,16 @@ func NewState(pipelines []*Pipeline, broken []Broken) *State {
 		Broken:    broken,
 		byName:    make(map[string][]*Pipeline, len(pipelines)),
 	}
-	sort.Slice(st.Pipelines, func(i, j int) bool { return st.Pipelines[i].ID < st.Pipelines[j].ID })
+	sort.Slice(pipelines, func(i, j int) bool { return pipelines[i].ID < pipelines[j].ID })
 	sort.Slice(st.Broken, func(i, j int) bool { return st.Broken[i].ID < st.Broken[j].ID })
-	for _, p := range st.Pipelines {
-		st.ByID[p.ID] = p
+	st.Pipelines = nil
+	for _, p := range pipelines {
+		if p.Nested {
+			st.Nested = append(st.Nested, p)
+		} else {
+			st.Pipelines = append(st.Pipelines, p)
+			st.ByID[p.ID] = p
+		}
 		if k, ok := nameKey(p.Doc); ok {
 			st.byName[k] = append(st.byName[k], p)
 		}
@@ -79,7 +90,7 @@ func (s *State) ByName(app, name string) []*Pipeline {
 	// A State built by hand has no index.
 	var out []*Pipeline
 	k := foldKey(app, name)
-	for _, p := range s.Pipelines {
+	for _, p := range append(s.Pipelines[:len(s.Pipelines):len(s.Pipelines)], s.Nested...) {
 		if pk, ok := nameKey(p.Doc); ok && pk == k {
 			out = append(out, p)
 		}
@@ -150,6 +161,21 @@ feed:
 }
 
 func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error) {
+	nested := strings.Contains(info.ID, "/")
+	if nested {
+		obj, err := s.Get(ctx, info.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		doc, err := DecodeStored(obj.Body)
+		if err != nil {
+			return nil, &Broken{ID: info.ID, Err: err}, nil
+		}
+		return &Pipeline{Info: obj.Info, Doc: doc, Raw: obj.Body, Nested: true}, nil, nil
+	}
 	if err := ValidateID(info.ID); err != nil {
 		return nil, &Broken{ID: info.ID, ETag: info.ETag, Err: fmt.Errorf("folder name unusable by Front50: %w", err)}, nil
 	}

@@ -116,6 +116,12 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 		if other.ID == d.ID {
 			continue
 		}
+		if other.Nested {
+			otherName, _ := other.Doc["name"].(string)
+			it.Action = Conflict
+			it.Reason = fmt.Sprintf("a pipeline named %q is stored under the nested key pipelines/%s/, which Front50 serves as a live pipeline; pipegen never writes there: delete or rename that object", otherName, other.ID)
+			return it, nil
+		}
 		m, owned := pipeline.MarkerOf(other.Doc)
 		otherName, _ := other.Doc["name"].(string)
 		inScope := opt.InScope == nil || opt.InScope(m, otherName)
