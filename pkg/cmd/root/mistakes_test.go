@@ -148,6 +148,12 @@ func TestMaxDeletes(t *testing.T) {
 	want := []string{"sync would delete 10 pipelines, more than --max-deletes 9; nothing was written", "raise --max-deletes"}
 	c.expectRefused(c.embedded(), want, "sync", "--prune", "--max-deletes", "9")
 	c.expectRefused(c.embedded(), []string{"more than --max-deletes 0"}, "sync", "--prune", "--max-deletes", "0", "--dry-run")
+	// A saved plan is held to the limit too.
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	if r := c.run("diff", "--prune", "--out", planFile); r.code != 0 {
+		t.Fatalf("diff --out: exit %d\n%s", r.code, r.errOut)
+	}
+	c.expectRefused(c.embedded(), want, "sync", "--plan", planFile, "--max-deletes", "9")
 	// The default (10) lets these 10 through; one more would not.
 	r := c.run("sync", "--prune")
 	if r.code != 0 || !strings.Contains(r.out, "Applied: 0 created, 0 updated, 10 deleted.") {

@@ -207,6 +207,11 @@ func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options, p *cmdutil.P
 			return err
 		}
 	}
+	// A reviewed plan is held to --max-deletes too: the limit is the operator's, not the plan's.
+	if n := pl.Counts.Delete; n > opts.MaxDeletes {
+		fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), &action.DeleteGuardError{Deletes: n, MaxDeletes: opts.MaxDeletes})
+		return cmdutil.ErrSilent
+	}
 	dopt := action.DiffOptions{Concurrency: opts.Concurrency, NoCache: opts.Flags.NoCache}
 	if !opts.Flags.NoCache {
 		dopt.CacheDir = action.CacheDir(cfg)
