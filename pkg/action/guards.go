@@ -7,6 +7,7 @@ import (
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/plan"
+	"github.com/pipegen/pipegen/pkg/planfile"
 )
 
 // StoreHasData reports whether the store holds any Front50 object. A store that cannot tell
@@ -97,11 +98,26 @@ func (e *DeleteGuardError) Error() string {
 // GuardDeletes refuses a plan whose deletes look like a mistake rather than an intent: a
 // prune while the source has nothing in scope, or more deletes than maxDeletes.
 func GuardDeletes(res *Result, cfg *config.Config, maxDeletes int) error {
-	n := res.Plan.Counts.Delete
+	return guardDeletes(res.Plan.Counts.Delete, len(res.Build.InScope()), cfg, maxDeletes)
+}
+
+// GuardSavedDeletes is GuardDeletes for a saved plan: the pipelines it plans from the source
+// are its items other than deletes and orphans.
+func GuardSavedDeletes(f *planfile.File, cfg *config.Config, maxDeletes int) error {
+	inScope := 0
+	for _, it := range f.Plan.Items {
+		if it.Action != plan.Delete && it.Action != plan.Orphan {
+			inScope++
+		}
+	}
+	return guardDeletes(f.Plan.Summary.Delete, inScope, cfg, maxDeletes)
+}
+
+func guardDeletes(n, inScope int, cfg *config.Config, maxDeletes int) error {
 	if n == 0 {
 		return nil
 	}
-	if len(res.Build.InScope()) == 0 {
+	if inScope == 0 {
 		return &DeleteGuardError{Deletes: n, NoSource: true, Services: displayPath(cfg.Root, cfg.Services) + "/"}
 	}
 	if n > maxDeletes {

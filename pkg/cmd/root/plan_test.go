@@ -82,3 +82,25 @@ func TestDiffHTML(t *testing.T) {
 		t.Fatalf("-o pdf: exit %d %s", r.code, r.errOut)
 	}
 }
+
+// sync --plan keeps the delete guards: a saved prune plan over --max-deletes writes nothing.
+func TestSavedPlanKeepsDeleteGuard(t *testing.T) {
+	c := newCLI(t, map[string]string{"services/app.yaml": "name: app\nstacks:\n  dev: {pipelines: [deploy]}\n  qa: {pipelines: [deploy]}\n  prod: {pipelines: [deploy]}\n",
+		"templates/deploy.yml": okTemplate})
+	if r := c.run("sync"); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	c.write("services/app.yaml", "name: app\nstacks:\n  prod: {pipelines: [deploy]}\n")
+	if r := c.run("diff", "--prune", "--out", "plan.json"); r.code != 0 || !strings.Contains(r.out, "2 to delete") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	before := c.storeFiles()
+	r := c.run("sync", "--plan", "plan.json", "--max-deletes", "1")
+	expectError(t, []string{"sync", "--plan", "--max-deletes", "1"}, r, []string{"would delete 2 pipelines, more than --max-deletes 1", "nothing was written"})
+	if after := c.storeFiles(); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatal("the guard let a write through")
+	}
+	if r := c.run("sync", "--plan", "plan.json", "--max-deletes", "2"); r.code != 0 || !strings.Contains(r.out, "2 deleted") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+}

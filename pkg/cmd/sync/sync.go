@@ -207,9 +207,11 @@ func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options, p *cmdutil.P
 			return err
 		}
 	}
-	// A reviewed plan is held to --max-deletes too: the limit is the operator's, not the plan's.
-	if n := pl.Counts.Delete; n > opts.MaxDeletes {
-		fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), &action.DeleteGuardError{Deletes: n, MaxDeletes: opts.MaxDeletes})
+	// A reviewed plan is held to the guards a plain sync has: --max-deletes is the operator's
+	// limit, not the plan's, and a prune with nothing planned from the source is refused.
+	if err := action.GuardSavedDeletes(saved, cfg, opts.MaxDeletes); err != nil {
+		opts.Flags.PrintStats(f, p)
+		fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), err)
 		return cmdutil.ErrSilent
 	}
 	dopt := action.DiffOptions{Concurrency: opts.Concurrency, NoCache: opts.Flags.NoCache}
