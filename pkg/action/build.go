@@ -295,6 +295,13 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 		}
 	}
 
+	jobs2entries := func(js []job) []varsJob {
+		out := make([]varsJob, len(js))
+		for i, j := range js {
+			out[i] = varsJob{j.svc, j.stack, j.entry}
+		}
+		return out
+	}
 	decoded := cache.NewDecoded(c)
 	results := make([]*Pipeline, len(jobs))
 	probs := make([][]error, len(jobs))
@@ -305,6 +312,7 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 		return nil, err
 	}
 
+	b.Warnings = append(b.Warnings, unusedVars(engine, jobs2entries(jobs))...)
 	var renderProbs []error
 	for i := range jobs {
 		renderProbs = append(renderProbs, probs[i]...)
@@ -673,4 +681,67 @@ func loadSource(templatesDir, file string) sourceText {
 		return sourceText{}
 	}
 	return sourceText{lines: strings.Split(string(data), "\n")}
+}
+
+type varsJob struct {
+	svc   *services.Service
+	stack *services.Stack
+	entry *services.Entry
+}
+
+// unusedVars warns about each variable set in a service, stack or entry `vars` that no
+// template rendered with it can read: a misspelt override otherwise changes nothing, silently.
+// A template that reads `service` may read the service's variables through service.vars.
+func unusedVars(engine *render.Engine, jobs []varsJob) []string {
+	type level struct {
+		file  string
+		vars  map[string]any
+		at    map[string]services.Pos
+		reads map[string]bool
+		via   bool // the service level, reachable through service.vars
+	}
+	var order []*level
+	levels := map[any]*level{}
+	get := func(key any, file string, vars map[string]any, at map[string]services.Pos, via bool) *level {
+		l, ok := levels[key]
+		if !ok {
+			l = &level{file: file, vars: vars, at: at, reads: map[string]bool{}, via: via}
+			levels[key] = l
+			order = append(order, l)
+		}
+		return l
+	}
+	for _, j := range jobs {
+		reads, err := engine.Reads(j.entry.Template)
+		if err != nil {
+			return nil // a template problem is reported elsewhere; no guess about its reads
+		}
+		for _, l := range []*level{
+			get(j.svc, j.svc.File, j.svc.Vars, j.svc.VarsAt, true),
+			get(j.stack, j.svc.File, j.stack.Vars, j.stack.VarsAt, false),
+			get(j.entry, j.svc.File, j.entry.Vars, j.entry.VarsAt, false),
+		} {
+			for name := range reads {
+				l.reads[name] = true
+			}
+		}
+	}
+	var out []string
+	for _, l := range order {
+		if l.via && l.reads["service"] {
+			continue
+		}
+		names := make([]string, 0, len(l.vars))
+		for name := range l.vars {
+			if !l.reads[name] {
+				names = append(names, name)
+			}
+		}
+		sort.Slice(names, func(a, b int) bool { return l.at[names[a]].Line < l.at[names[b]].Line })
+		for _, name := range names {
+			p := l.at[name]
+			out = append(out, fmt.Sprintf("%s:%d:%d: vars: %q is set but no template rendered with it reads it (misspelt?)", l.file, p.Line, p.Col, name))
+		}
+	}
+	return out
 }

@@ -100,7 +100,8 @@ type walker struct {
 	fileOrder map[string]int
 	uses      []freeUse
 	useSeen   map[string]bool
-	stack     []string // files on the include/import/extends chain
+	refs      map[string]bool // every name the template may read from the variables
+	stack     []string        // files on the include/import/extends chain
 	blockSeen map[*node]bool
 	walks     int
 	cond      bool // the next expr is an if/elif condition
@@ -112,7 +113,7 @@ type walker struct {
 func newWalker(e *Engine) *walker {
 	return &walker{
 		e: e, errSeen: map[string]bool{}, reported: map[string]bool{}, fileOrder: map[string]int{},
-		useSeen: map[string]bool{}, blockSeen: map[*node]bool{},
+		useSeen: map[string]bool{}, blockSeen: map[*node]bool{}, refs: map[string]bool{},
 	}
 }
 

@@ -205,6 +205,9 @@ func skipPostfix(toks []token, j int) int {
 // use resolves one name.
 func (w *walker) use(c *wctx, fr *frame, t token, call, protected bool, attr string, suppress bool) {
 	name := t.val
+	if _, bound := fr.lookup(name); !bound {
+		w.refs[name] = true
+	}
 	if b, ok := fr.lookup(name); ok {
 		switch {
 		case b.fn && !call:

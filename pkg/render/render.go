@@ -72,6 +72,7 @@ type compiled struct {
 	tpl  *pongo2.Template
 	errs []*Error
 	uses []freeUse
+	refs map[string]bool
 }
 
 // New opens templatesDir as a sandbox root. displayDir is how the directory is named in messages
@@ -384,6 +385,7 @@ func (e *Engine) compile(file string) (c *compiled) {
 	w.walkTop(f)
 	c.errs = w.sortedErrs()
 	c.uses = w.uses
+	c.refs = w.refs
 	if w.unsafe {
 		return c
 	}
@@ -610,6 +612,16 @@ func callResolver(ids IDResolver, args []*pongo2.Value) (string, error) {
 func (e *Engine) undefined(u freeUse) *Error {
 	return &Error{File: e.display(u.file), Line: u.line, Col: u.col,
 		Msg: fmt.Sprintf(`undefined variable %q; define it in the variables, or write %s|default:"…" where it is optional`, u.name, u.name)}
+}
+
+// Reads returns the names the template `name` (with what it includes and imports) may read
+// from the variables, whether or not a given render reaches them.
+func (e *Engine) Reads(name string) (map[string]bool, error) {
+	file, err := e.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return e.get(file).refs, nil
 }
 
 // Check compiles the template and runs the static checks (undefined names, unsupported Jinja

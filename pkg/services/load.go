@@ -205,6 +205,18 @@ func (p *parser) vars(n *yaml.Node, what string) map[string]any {
 	return m
 }
 
+// varsAt records where each key of a vars mapping is written.
+func varsAt(n *yaml.Node) map[string]Pos {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	at := make(map[string]Pos, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		at[n.Content[i].Value] = Pos{Line: n.Content[i].Line, Col: n.Content[i].Column}
+	}
+	return at
+}
+
 func validVarName(s string) bool {
 	if s == "" {
 		return false
@@ -227,7 +239,7 @@ func (p *parser) service(n *yaml.Node) *Service {
 		"team":      func(k, v *yaml.Node) { s.Team = p.str(v, "team") },
 		"namespace": func(k, v *yaml.Node) { s.Namespace = p.str(v, "namespace") },
 		"gitRepo":   func(k, v *yaml.Node) { s.GitRepo = p.str(v, "gitRepo") },
-		"vars":      func(k, v *yaml.Node) { s.Vars = p.vars(v, "vars") },
+		"vars":      func(k, v *yaml.Node) { s.Vars, s.VarsAt = p.vars(v, "vars"), varsAt(v) },
 		"stacks":    func(k, v *yaml.Node) { stacksNode = v },
 	})
 	if n.Kind != yaml.MappingNode {
@@ -275,7 +287,7 @@ func (p *parser) stack(k, n *yaml.Node) *Stack {
 	st := &Stack{Name: k.Value, Line: k.Line, Col: k.Column}
 	var pipes *yaml.Node
 	p.fields(n, "stack "+st.Name, map[string]func(k, v *yaml.Node){
-		"vars":      func(k, v *yaml.Node) { st.Vars = p.vars(v, "vars") },
+		"vars":      func(k, v *yaml.Node) { st.Vars, st.VarsAt = p.vars(v, "vars"), varsAt(v) },
 		"pipelines": func(k, v *yaml.Node) { pipes = v },
 	})
 	if n.Kind != yaml.MappingNode {
@@ -315,7 +327,7 @@ func (p *parser) entry(n *yaml.Node) *Entry {
 		p.fields(n, "a pipeline entry", map[string]func(k, v *yaml.Node){
 			"template": func(k, v *yaml.Node) { e.Template = p.str(v, "template") },
 			"key":      func(k, v *yaml.Node) { keyNode = v; e.Key = p.str(v, "key") },
-			"vars":     func(k, v *yaml.Node) { e.Vars = p.vars(v, "vars") },
+			"vars":     func(k, v *yaml.Node) { e.Vars, e.VarsAt = p.vars(v, "vars"), varsAt(v) },
 			"id":       func(k, v *yaml.Node) { idNode = v; e.ID = p.str(v, "id") },
 		})
 		if e.Template == "" {

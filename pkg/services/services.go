@@ -19,16 +19,21 @@ type Service struct {
 	Namespace string
 	GitRepo   string
 	Vars      map[string]any
-	Stacks    []*Stack // in file order
+	VarsAt    map[string]Pos // where each variable of Vars is set
+	Stacks    []*Stack       // in file order
 
 	File      string // repo-relative, slash-separated, e.g. "services/azar/my-microservice.yaml"
 	Line, Col int    // where `name` is set
 }
 
+// Pos is a line and column in a service file.
+type Pos struct{ Line, Col int }
+
 // Stack is one environment of a service (dev, qa, stage, prod, …).
 type Stack struct {
 	Name      string
 	Vars      map[string]any
+	VarsAt    map[string]Pos
 	Pipelines []*Entry
 	Line, Col int
 }
@@ -42,6 +47,7 @@ type Entry struct {
 	// one. Empty: the id derived from the identity.
 	ID            string
 	Vars          map[string]any
+	VarsAt        map[string]Pos
 	Line, Col     int // where the entry is written, for "template not found" and similar
 	IDLine, IDCol int // where id is set
 }

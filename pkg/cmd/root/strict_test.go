@@ -148,3 +148,27 @@ func TestOneProblemOneMessage(t *testing.T) {
 		t.Errorf("problems are not grouped by file:\n%s", r.errOut)
 	}
 }
+
+// TestUnusedVarWarns: a variable set in a service, stack or entry that no template rendered
+// with it reads is a warning naming the service file and line.
+func TestUnusedVarWarns(t *testing.T) {
+	const tpl = "name: deploy-{{ stack }}\nstages:\n  - refId: a\n    type: wait\n    waitTime: {{ replicas|default(1) }}\n"
+	const svc = "name: app\nvars:\n  replicas: 2\n  owner: pay\nstacks:\n  dev:\n    vars:\n      replcias: 3\n    pipelines:\n      - template: deploy\n        vars: {replicas: 4, colour: blue}\n"
+	c := newCLI(t, map[string]string{"services/app.yaml": svc, "templates/deploy.yml": tpl})
+	r := c.run("validate")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.errOut)
+	}
+	for _, w := range []string{
+		`services/app.yaml:4:3: vars: "owner" is set but no template rendered with it reads it`,
+		`services/app.yaml:8:7: vars: "replcias" is set but no template`,
+		`services/app.yaml:11:29: vars: "colour" is set but no template`,
+	} {
+		if !strings.Contains(r.errOut, w) {
+			t.Errorf("no warning %q:\n%s", w, r.errOut)
+		}
+	}
+	if strings.Contains(r.errOut, `"replicas" is set`) {
+		t.Errorf("a variable the template reads is reported:\n%s", r.errOut)
+	}
+}
