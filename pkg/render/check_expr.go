@@ -18,7 +18,8 @@ func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 		nargs     int
 	}
 	var uses []pending
-	var parens []bool // true for a call's parentheses
+	var parens []bool       // true for a call's parentheses
+	var filterParens []bool // true for a filter call's parentheses
 	badReported, inlineIfReported := map[string]bool{}, false
 	at := func(i int) *token {
 		if i >= 0 && i < len(toks) {
@@ -56,9 +57,11 @@ func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 			switch t.val {
 			case "(":
 				parens = append(parens, prev != nil && (prev.kind == tkIdent || prev.is(tkSymbol, ")") || prev.is(tkSymbol, "]")))
+				filterParens = append(filterParens, i >= 2 && toks[i-2].is(tkSymbol, "|"))
 			case ")":
 				if len(parens) > 0 {
 					parens = parens[:len(parens)-1]
+					filterParens = filterParens[:len(filterParens)-1]
 				}
 			case "[":
 				if operandStart(prev) {
@@ -102,6 +105,10 @@ func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 					}
 					continue
 				}
+			}
+			if next != nil && next.is(tkSymbol, "=") && len(parens) > 0 && filterParens[len(filterParens)-1] {
+				w.errorf(c.f, t.line, t.col, "keyword arguments of Jinja2 filters (%s=…) are not supported by pipegen; compute the value in the variables", t.val)
+				continue
 			}
 			if next != nil && next.is(tkSymbol, "=") && len(parens) > 0 && parens[len(parens)-1] {
 				w.errorf(c.f, t.line, t.col, "keyword arguments (%s=…) are not supported by pongo2; pass arguments by position", t.val)

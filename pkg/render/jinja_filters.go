@@ -48,7 +48,12 @@ var jinjaFilterTable = map[string]jinjaFilter{
 	"urlencode": {0, 0, func(in *pongo2.Value, _ jargs) (*pongo2.Value, error) {
 		return pongo2.AsValue(pyQuoteURL(pyStr(in))), nil
 	}},
-	"count": {0, 0, func(in *pongo2.Value, _ jargs) (*pongo2.Value, error) { return pongo2.AsValue(in.Len()), nil }},
+	"sort":    {0, 2, jinjaSort},
+	"reverse": {0, 0, jinjaReverse},
+	"min":     {0, 0, func(in *pongo2.Value, _ jargs) (*pongo2.Value, error) { return jinjaExtreme(in, -1) }},
+	"max":     {0, 0, func(in *pongo2.Value, _ jargs) (*pongo2.Value, error) { return jinjaExtreme(in, 1) }},
+	"sum":     {0, 0, jinjaSum},
+	"count":   {0, 0, func(in *pongo2.Value, _ jargs) (*pongo2.Value, error) { return pongo2.AsValue(in.Len()), nil }},
 	"capitalize": {0, 0, func(in *pongo2.Value, _ jargs) (*pongo2.Value, error) {
 		s := pyStr(in)
 		if s == "" {
@@ -433,4 +438,154 @@ func pyQuoteURL(s string) string {
 		fmt.Fprintf(&b, "%%%02X", c)
 	}
 	return b.String()
+}
+
+// items lists a list's values, or a string's characters.
+func items(in *pongo2.Value) ([]*pongo2.Value, error) {
+	if in.IsString() {
+		var out []*pongo2.Value
+		for _, r := range in.String() {
+			out = append(out, pongo2.AsValue(string(r)))
+		}
+		return out, nil
+	}
+	if _, isMap := in.Interface().(dict); isMap || !in.CanSlice() {
+		return nil, fmt.Errorf("needs a list, not %s", pyStr(in))
+	}
+	out := make([]*pongo2.Value, in.Len())
+	for i := range out {
+		out[i] = in.Index(i)
+	}
+	return out, nil
+}
+
+// pyCompare orders two values as Python does for the types templates hold: numbers with
+// numbers, strings with strings (case-insensitively unless caseSensitive, as Jinja2's sort).
+func pyCompare(a, b *pongo2.Value, caseSensitive bool) (int, error) {
+	num := func(v *pongo2.Value) bool { return (v.IsInteger() || v.IsFloat()) && !v.IsBool() }
+	switch {
+	case num(a) && num(b):
+		x, y := a.Float(), b.Float()
+		if a.IsInteger() && b.IsInteger() {
+			x, y = float64(a.Integer()), float64(b.Integer())
+		}
+		switch {
+		case x < y:
+			return -1, nil
+		case x > y:
+			return 1, nil
+		}
+		return 0, nil
+	case a.IsString() && b.IsString():
+		x, y := a.String(), b.String()
+		if !caseSensitive {
+			x, y = strings.ToLower(x), strings.ToLower(y)
+		}
+		return strings.Compare(x, y), nil
+	}
+	return 0, fmt.Errorf("cannot compare %s with %s", pyStr(a), pyStr(b))
+}
+
+func jinjaSort(in *pongo2.Value, args jargs) (*pongo2.Value, error) {
+	vals, err := items(in)
+	if err != nil {
+		return nil, fmt.Errorf("sort %w", err)
+	}
+	reverse := len(args) > 0 && args[0].IsTrue()
+	caseSensitive := len(args) > 1 && args[1].IsTrue()
+	var cmpErr error
+	sort.SliceStable(vals, func(i, j int) bool {
+		c, err := pyCompare(vals[i], vals[j], caseSensitive)
+		if err != nil && cmpErr == nil {
+			cmpErr = err
+		}
+		if reverse {
+			return c > 0
+		}
+		return c < 0
+	})
+	if cmpErr != nil {
+		return nil, fmt.Errorf("sort: %w", cmpErr)
+	}
+	return asList(vals), nil
+}
+
+func jinjaReverse(in *pongo2.Value, _ jargs) (*pongo2.Value, error) {
+	if in.IsString() {
+		r := []rune(in.String())
+		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+			r[i], r[j] = r[j], r[i]
+		}
+		return pongo2.AsValue(string(r)), nil
+	}
+	vals, err := items(in)
+	if err != nil {
+		return nil, fmt.Errorf("reverse %w", err)
+	}
+	for i, j := 0, len(vals)-1; i < j; i, j = i+1, j-1 {
+		vals[i], vals[j] = vals[j], vals[i]
+	}
+	return asList(vals), nil
+}
+
+// jinjaExtreme is min (dir -1) or max (dir 1); strings compare case-insensitively, as in Jinja2.
+func jinjaExtreme(in *pongo2.Value, dir int) (*pongo2.Value, error) {
+	vals, err := items(in)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) == 0 {
+		return nil, errors.New("min/max of an empty list is undefined in Jinja2")
+	}
+	best := vals[0]
+	for _, v := range vals[1:] {
+		c, err := pyCompare(v, best, false)
+		if err != nil {
+			return nil, err
+		}
+		if c*dir > 0 {
+			best = v
+		}
+	}
+	return best, nil
+}
+
+func jinjaSum(in *pongo2.Value, _ jargs) (*pongo2.Value, error) {
+	vals, err := items(in)
+	if err != nil {
+		return nil, fmt.Errorf("sum %w", err)
+	}
+	// Python adds left to right from 0, in integers until the first float.
+	var isum int64
+	var fsum float64
+	float := false
+	for _, v := range vals {
+		switch {
+		case v.IsBool():
+			return nil, errors.New("sum of booleans: put numbers in the list")
+		case v.IsInteger() && !float:
+			isum += int64(v.Integer())
+		case v.IsInteger():
+			fsum += float64(v.Integer())
+		case v.IsFloat():
+			if !float {
+				float, fsum = true, float64(isum)
+			}
+			fsum += v.Float()
+		default:
+			return nil, fmt.Errorf("sum needs numbers, not %s", pyStr(v))
+		}
+	}
+	if float {
+		return pongo2.AsValue(number(fsum)), nil
+	}
+	return pongo2.AsValue(isum), nil
+}
+
+func asList(vals []*pongo2.Value) *pongo2.Value {
+	out := make(list, len(vals))
+	for i, v := range vals {
+		out[i] = v.Interface()
+	}
+	return pongo2.AsValue(out)
 }
