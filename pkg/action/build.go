@@ -298,7 +298,7 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 	jobs2entries := func(js []job) []varsJob {
 		out := make([]varsJob, len(js))
 		for i, j := range js {
-			out[i] = varsJob{j.svc, j.stack, j.entry}
+			out[i] = varsJob(j)
 		}
 		return out
 	}
