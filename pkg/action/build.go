@@ -189,6 +189,9 @@ type BuildOptions struct {
 	Adopt bool
 	// NoCache turns off the decoded-render cache (see CacheDir).
 	NoCache bool
+	// Extra are services not written yet, checked as if their files were in the services
+	// directory: a new service is validated before its file is written.
+	Extra []*services.Service
 }
 
 // CacheDir is where pipegen keeps what the next run can reuse: decoded renders and store
@@ -217,7 +220,7 @@ func placeholder(app, name string) string {
 // the error is for failures to run at all.
 func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, error) {
 	c := openCache(cfg, opt.NoCache)
-	r, err := renderSources(ctx, cfg, opt.Filter, c)
+	r, err := renderSources(ctx, cfg, opt.Filter, c, opt.Extra)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +240,7 @@ type rendered struct{ b *Build }
 
 // renderSources loads the services and renders and decodes every entry, in parallel. None of
 // it looks at the store. Decodings are reused from and saved to the cache (nil: none).
-func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.Dir) (*rendered, error) {
+func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.Dir, extra []*services.Service) (*rendered, error) {
 	b := &Build{Identities: map[pipeline.Marker]bool{}}
 	repo, err := services.Load(ctx, cfg.Root, cfg.Services)
 	skipped := map[string]bool{} // service files left out: broken, and outside --service
@@ -262,6 +265,14 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 			}
 			b.Problems = append(b.Problems, e)
 		}
+	}
+	for _, svc := range extra {
+		if prev := repo.Find(svc.Name); prev != nil {
+			b.Problems = append(b.Problems, &services.Error{File: svc.File, Line: svc.Line, Col: svc.Col,
+				Msg: fmt.Sprintf("service %q already exists: %s", svc.Name, prev.File)})
+			continue
+		}
+		repo.Services = append(repo.Services, svc)
 	}
 	for k := range cfg.Vars {
 		for _, builtin := range services.Builtins {
@@ -416,6 +427,9 @@ func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded
 	p.InScope = f.match(svc.Name, st.Name, e.Key, p.Name)
 	return p, nil
 }
+
+// Text is the rendered YAML the pipeline was decoded from.
+func (p *Pipeline) Text() []byte { return p.text }
 
 // problem makes a Problem at a line of the rendered text, mapped back to the template.
 func (p *Pipeline) problem(renderedLine int, msg string) *Problem {

@@ -62,7 +62,7 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 		st, err := front50.Load(ctx, cachedStore(store, c), conc)
 		done <- loaded{st, err}
 	}()
-	r, renderErr := renderSources(ctx, cfg, opt.Filter, c)
+	r, renderErr := renderSources(ctx, cfg, opt.Filter, c, nil)
 	l := <-done // a store failure is reported first, as when the two ran one after the other
 	if l.err != nil {
 		return nil, fmt.Errorf("read %s: %w", store.Location(), l.err)

@@ -7,6 +7,7 @@ import (
 	importcmd "github.com/pipegen/pipegen/pkg/cmd/import"
 	initcmd "github.com/pipegen/pipegen/pkg/cmd/init"
 	"github.com/pipegen/pipegen/pkg/cmd/render"
+	"github.com/pipegen/pipegen/pkg/cmd/serve"
 	"github.com/pipegen/pipegen/pkg/cmd/sync"
 	"github.com/pipegen/pipegen/pkg/cmd/validate"
 	"github.com/pipegen/pipegen/pkg/cmd/version"
@@ -51,7 +52,7 @@ differ from what Front50 keeps in S3, and writes exactly the changes.`,
 			cmd.AddCommand(c)
 		}
 	}
-	add(groupPipelines, render.NewCmd(f), validate.NewCmd(f), diff.NewCmd(f), sync.NewCmd(f))
+	add(groupPipelines, render.NewCmd(f), validate.NewCmd(f), diff.NewCmd(f), sync.NewCmd(f), serve.NewCmd(f))
 	add(groupStart, initcmd.NewCmd(f), importcmd.NewCmd(f))
 	add(groupOther, forceunlock.NewCmd(f), version.NewCmd(f))
 
