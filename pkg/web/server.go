@@ -85,7 +85,8 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on posts.
+		h.Set("Referrer-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
 }
@@ -260,8 +261,8 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 	}
 	type pipe struct {
 		Key, Name, Template, Status, Class, Anchor string
-		Graph, GraphError, YAML, JSON             string
-		Vars                                      []variable
+		Graph, GraphError, YAML, JSON              string
+		Vars                                       []variable
 	}
 	type stack struct {
 		Name      string
