@@ -40,7 +40,8 @@ func WrapStore(s front50.Store, d *Dir) front50.Store {
 	return &Store{Store: s, pack: d.pack(packName("objects", s.Location()))}
 }
 
-// Unwrap returns the cached store, so that front50.LockerOf finds its lock.
+// Unwrap returns the cached store, so that front50.LockerOf finds its lock and
+// front50.AppStoreOf its applications (which are not cached).
 func (s *Store) Unwrap() front50.Store { return s.Store }
 
 // entryMeta is the validator of an object entry: what the store said about the body cached.

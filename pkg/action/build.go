@@ -75,7 +75,8 @@ type Pipeline struct {
 
 // Build is the result of rendering a services repo.
 type Build struct {
-	Pipelines  []*Pipeline // every pipeline that rendered, sorted by application, name
+	Pipelines  []*Pipeline         // every pipeline that rendered, sorted by application, name
+	Services   []*services.Service // every service loaded, sorted by name (for their applications)
 	Identities map[pipeline.Marker]bool
 	Problems   []error // bad input, each naming its file and line
 	Warnings   []string
@@ -274,6 +275,7 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 		}
 		repo.Services = append(repo.Services, svc)
 	}
+	b.Services = repo.Services
 	for k := range cfg.Vars {
 		for _, builtin := range services.Builtins {
 			if k == builtin {

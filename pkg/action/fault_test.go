@@ -298,7 +298,8 @@ func TestSyncRetriesCutListing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a cut listing was not retried: %v", err)
 	}
-	if res.Plan.HasChanges() || px.Injected()[faultproxy.CutBody] != 1 {
-		t.Fatalf("plan %+v, faults %v", res.Plan.Counts, px.Injected())
+	// Both listings are cut once: the pipelines' and the applications'.
+	if res.Plan.HasChanges() || px.Injected()[faultproxy.CutBody] != 2 {
+		t.Fatalf("plan %+v %+v, faults %v", res.Plan.Counts, res.Plan.AppCounts, px.Injected())
 	}
 }

@@ -169,7 +169,14 @@ func cleanDiff(t *testing.T, cfg *config.Config, st front50.Store) int {
 	if len(res.Build.Problems) > 0 {
 		t.Fatalf("problems:\n%s", problemsText(res.Build))
 	}
-	if res.Plan.HasChanges() {
+	// The UI stores these tests import from hold no application object, so the plan creates a
+	// minimal one; anything else about applications is a change.
+	for _, a := range res.Plan.Applications {
+		if a.Action != "unchanged" && !(a.Action == "create" && a.Minimal) {
+			t.Errorf("application %s: %s %s", a.Name, a.Action, a.Reason)
+		}
+	}
+	if c := res.Plan.Counts; c.Create+c.Update+c.Delete+c.Conflict > 0 {
 		for _, it := range res.Plan.Items {
 			if it.Action != "unchanged" {
 				t.Errorf("%s %s/%s: %s %+v", it.Action, it.Application, it.Name, it.Reason, it.Changes)

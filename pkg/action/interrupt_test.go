@@ -125,8 +125,9 @@ func TestSyncInterrupted(t *testing.T) {
 			env := awsEnv(srv)
 			args := []string{"sync", "--allow-empty-store", "-C", r.root, "--store", "s3://" + bucket, "--endpoint", px.URL, "--concurrency", "4"}
 			p := startPipegen(t, r.root, env, args...)
+			// Applications are written first: count the pipelines' writes (and not the lock's).
 			pipelinePuts := func(e faultproxy.Entry) bool {
-				return e.Method == "PUT" && !strings.HasSuffix(e.Key, front50.LockName)
+				return e.Method == "PUT" && strings.Contains(e.Key, "/pipelines/") && !strings.HasSuffix(e.Key, front50.LockName)
 			}
 			puts := func() bool { return px.Count(pipelinePuts) >= 40 }
 			if !waitFor(p, time.Minute, puts) {
@@ -178,6 +179,11 @@ func TestSyncInterrupted(t *testing.T) {
 			putsAfter := px.Count(pipelinePuts)
 			if putsAfter != len(created)+1 {
 				t.Errorf("%d PUTs reached S3, %d pipelines reported written (+1 for last-modified.json)", putsAfter, len(created))
+			}
+			// The applications came first, all of them, each reported, and their bump.
+			appPuts := px.Count(func(e faultproxy.Entry) bool { return e.Method == "PUT" && strings.Contains(e.Key, "/applications/") })
+			if n := len(regexp.MustCompile(`(?m)^created application \S+$`).FindAllString(stderr, -1)); appPuts != 100+1 || n != 100 {
+				t.Errorf("%d application PUTs, %d reported; want 100 applications and the bump", appPuts, n)
 			}
 
 			px.SetLatency(0)

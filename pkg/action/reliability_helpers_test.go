@@ -182,7 +182,12 @@ func checkIntegrity(t testing.TB, snap map[string]string, prefix string, allowTe
 		}
 		rest, ok := strings.CutPrefix(key, prefix+"pipelines/")
 		if !ok {
-			t.Errorf("unexpected key %s outside %spipelines/", key, prefix)
+			if rest, ok := strings.CutPrefix(key, prefix+"applications/"); ok {
+				n++
+				checkAppObject(t, key, rest, body, allowTemp)
+				continue
+			}
+			t.Errorf("unexpected key %s outside %spipelines/ and %sapplications/", key, prefix, prefix)
 			continue
 		}
 		n++
@@ -210,6 +215,35 @@ func checkIntegrity(t testing.TB, snap map[string]string, prefix string, allowTe
 		}
 	}
 	return n
+}
+
+// checkAppObject is checkIntegrity for a key under applications/ (rest is the key below it):
+// last-modified.json, or an application or permission object Front50's models read.
+func checkAppObject(t testing.TB, key, rest, body string, allowTemp bool) {
+	t.Helper()
+	if rest == "last-modified.json" {
+		m := lastModifiedRe.FindStringSubmatch(body)
+		if v, err := strconv.ParseInt(m[1:][0], 10, 64); m == nil || err != nil || v <= math.MaxInt32 {
+			t.Errorf("%s = %q, want {\"lastModified\":<epoch ms>}", key, body)
+		}
+		return
+	}
+	folder, file, _ := strings.Cut(rest, "/")
+	var kind front50.AppKind
+	switch {
+	case strings.HasPrefix(file, ".") && allowTemp:
+		return
+	case file == "application-metadata.json":
+		kind = front50.AppMetadata
+	case file == "application-permission.json":
+		kind = front50.AppPermission
+	default:
+		t.Errorf("unexpected key %s", key)
+		return
+	}
+	if err := front50.ValidateAppObject(kind, folder, []byte(body)); err != nil {
+		t.Errorf("%s: %v", key, err)
+	}
 }
 
 // s3StoreVia opens the S3 store of bucket/root through endpoint (the proxy or the server),
@@ -314,7 +348,8 @@ func checkReport(t testing.TB, p *plan.Plan, rep *Report, want map[string][]byte
 			}
 		}
 	}
-	incomplete := len(rep.Failed) > 0 || len(rep.NotStarted) > 0 || rep.BumpErr != nil || rep.Interrupted
+	incomplete := len(rep.Failed) > 0 || len(rep.NotStarted) > 0 || rep.BumpErr != nil || rep.Interrupted ||
+		len(rep.AppFailed) > 0 || len(rep.AppNotStarted) > 0 || rep.AppsBumpErr != nil
 	if (rep.Err() != nil) != incomplete {
 		t.Errorf("report error %v for %d failed, %d not started, bump error %v", rep.Err(), len(rep.Failed), len(rep.NotStarted), rep.BumpErr)
 	}

@@ -96,9 +96,11 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 			return opt.Filter.match(m.Service, m.Stack, m.Key, name)
 		},
 	})
-	if err == nil {
-		res.Plan.Unmanaged = plan.FindUnmanaged(state, b.InScopeApplications(), res.Plan)
+	if err != nil {
+		return res, err
 	}
+	res.Plan.Unmanaged = plan.FindUnmanaged(state, b.InScopeApplications(), res.Plan)
+	res.Plan.Applications, res.Plan.AppCounts, err = planApps(ctx, store, b, opt.Filter, opt.Adopt, conc)
 	return res, err
 }
 
@@ -155,6 +157,15 @@ type Report struct {
 	// Conflicts are the plan's conflicts: not written, each named by the plan; what depends
 	// on one is in Failed.
 	Conflicts []plan.Item
+
+	// Applications, written before the pipelines.
+	AppDone, AppFailed []AppOutcome
+	AppNotStarted      []plan.AppItem
+	// AppConflicts are applications made in the UI that a service declares, not written
+	// without --adopt; their pipelines are written all the same.
+	AppConflicts     []plan.AppItem
+	AppsLastModified int64 // the value written to applications/last-modified.json, 0 if not bumped
+	AppsBumpErr      error
 }
 
 // Err summarises a report as an error (nil when everything was applied).
@@ -162,6 +173,18 @@ func (r *Report) Err() error {
 	var parts []string
 	if len(r.Conflicts) > 0 {
 		parts = append(parts, fmt.Sprintf("%d conflict(s) not written", len(r.Conflicts)))
+	}
+	if len(r.AppConflicts) > 0 {
+		parts = append(parts, fmt.Sprintf("%d application conflict(s) not written", len(r.AppConflicts)))
+	}
+	if len(r.AppFailed) > 0 {
+		parts = append(parts, fmt.Sprintf("%d application(s) failed", len(r.AppFailed)))
+	}
+	if len(r.AppNotStarted) > 0 {
+		parts = append(parts, fmt.Sprintf("%d application(s) not started", len(r.AppNotStarted)))
+	}
+	if r.AppsBumpErr != nil {
+		parts = append(parts, "applications/last-modified.json not updated")
 	}
 	if len(r.Failed) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", len(r.Failed)))
@@ -221,13 +244,21 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 			rep.Conflicts = append(rep.Conflicts, it)
 		}
 	}
-	if len(work) == 0 {
-		return rep, nil
+	for _, it := range p.Applications {
+		if it.Action == plan.AppConflict {
+			rep.AppConflicts = append(rep.AppConflicts, it)
+		}
 	}
-
 	// Writes in flight outlive an interrupt (bounded), so each one ends written or not written.
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
+	// Applications first: a pipeline of an application Front50 does not know is invisible in
+	// the UI. A pipeline whose application could not be written is not written either.
+	appFailed := applyApps(ctx, writeCtx, store, p.Applications, now().UnixMilli(), conc, rep)
+	if len(work) == 0 {
+		rep.Interrupted = ctx.Err() != nil
+		return rep, nil
+	}
 	outcomes := make([]*Outcome, len(work))
 	for i, err := range refuseDeletes(ctx, store, work, opt.Filter, conc) {
 		outcomes[i] = &Outcome{Item: work[i], Err: err}
@@ -235,6 +266,11 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 	// A conflict holds back only what depends on it; everything else is written.
 	for i, err := range dependsOnConflict(work, rep.Conflicts) {
 		outcomes[i] = &Outcome{Item: work[i], Err: err}
+	}
+	for i, it := range work {
+		if err, ok := appFailed[it.Application]; ok && it.Action != plan.Delete && outcomes[i] == nil {
+			outcomes[i] = &Outcome{Item: it, Err: fmt.Errorf("write %s/%s (%s): not written: its application was not written: %w", it.Application, it.Name, it.ID, err)}
+		}
 	}
 	ts := strconv.FormatInt(now().UnixMilli(), 10)
 	run := func(phase func(plan.Item) bool) {

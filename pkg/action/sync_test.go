@@ -207,6 +207,11 @@ func TestSyncLifecycle(t *testing.T) {
 			want = append(want, env.prefix+"pipelines/"+it.ID+"/pipeline-metadata.json")
 		}
 		want = append(want, env.prefix+"pipelines/last-modified.json")
+		// Their applications, minimal (the services have no application block), written first.
+		for _, app := range []string{"a", "b"} {
+			want = append(want, env.prefix+"applications/"+app+"/application-metadata.json")
+		}
+		want = append(want, env.prefix+"applications/last-modified.json")
 		sort.Strings(want)
 		if got := env.keys(t); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("keys\n got %v\nwant %v", got, want)

@@ -66,5 +66,6 @@ func (c *counted) WriteLastModified(ctx context.Context, ms int64, ifETag string
 
 func (c *counted) Location() string { return c.s.Location() }
 
-// Unwrap returns the counted store, so that LockerOf finds its lock.
+// Unwrap returns the counted store, so that LockerOf finds its lock and AppStoreOf its
+// applications.
 func (c *counted) Unwrap() Store { return c.s }

@@ -171,10 +171,18 @@ func (s *fileStore) Put(ctx context.Context, id string, body []byte, opt PutOpti
 	if err := ValidatePipelineObject(id, body); err != nil {
 		return "", err
 	}
+	etag, err := s.putPath(ctx, s.objPath(id), body, opt)
+	if err == nil {
+		observeWrite(id, body)
+	}
+	return etag, err
+}
+
+// putPath writes body at path, conditionally as opt says, under the store lock.
+func (s *fileStore) putPath(ctx context.Context, path string, body []byte, opt PutOptions) (string, error) {
 	if opt.IfMatch != "" && opt.IfNoneMatch {
 		return "", errors.New("put: IfMatch and IfNoneMatch cannot be combined")
 	}
-	path := s.objPath(id)
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return "", fmt.Errorf("put %s: %w", path, err)
@@ -198,7 +206,6 @@ func (s *fileStore) Put(ctx context.Context, id string, body []byte, opt PutOpti
 	if err := writeAtomic(path, body); err != nil {
 		return "", fmt.Errorf("put %s: %w", path, err)
 	}
-	observeWrite(id, body)
 	return fileETag(body), nil
 }
 
@@ -242,18 +249,25 @@ func (s *fileStore) Delete(ctx context.Context, id string, ifMatch string) error
 }
 
 func (s *fileStore) LastModified(ctx context.Context) (int64, error) {
-	body, err := os.ReadFile(s.lastModifiedPath())
+	return readLastModified(s.lastModifiedPath())
+}
+
+func readLastModified(path string) (int64, error) {
+	body, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", s.lastModifiedPath(), err)
+		return 0, fmt.Errorf("read %s: %w", path, err)
 	}
 	return parseLastModified(body), nil
 }
 
 func (s *fileStore) SetLastModified(ctx context.Context, ms int64) error {
-	path := s.lastModifiedPath()
+	return s.writeLastModified(ctx, s.lastModifiedPath(), ms)
+}
+
+func (s *fileStore) writeLastModified(ctx context.Context, path string, ms int64) error {
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -270,10 +270,18 @@ func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOption
 	if err := ValidatePipelineObject(id, body); err != nil {
 		return "", err
 	}
+	etag, err := s.putChecked(ctx, s.lay.objectKey(id), body, opt)
+	if err == nil {
+		observeWrite(id, body)
+	}
+	return etag, err
+}
+
+// putChecked is a conditional write that tells a lost race from our own retried write.
+func (s *s3Store) putChecked(ctx context.Context, key string, body []byte, opt PutOptions) (string, error) {
 	if opt.IfMatch != "" && opt.IfNoneMatch {
 		return "", errors.New("put: IfMatch and IfNoneMatch cannot be combined")
 	}
-	key := s.lay.objectKey(id)
 	etag, attempts, err := s.putKey(ctx, key, body, opt)
 	if err != nil && opt.IfNoneMatch && errors.Is(err, ErrPrecondition) {
 		// Some S3 servers (versitygw) refuse a create while the key's latest version is a
@@ -284,7 +292,6 @@ func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOption
 		}
 	}
 	if err == nil {
-		observeWrite(id, body)
 		if opt.IfNoneMatch {
 			if derr := s.dropDeleteMarkers(ctx, key); derr != nil {
 				return etag, s.wrap("put", key, fmt.Errorf("written, but its version history still holds a delete marker, which breaks Front50's pipeline history: %w", derr))
@@ -297,7 +304,6 @@ func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOption
 		// which makes the retry fail its own condition. The write did happen
 		// if the object is now byte for byte what we sent.
 		if obj, _, gerr := s.getKey(ctx, key); gerr == nil && bytes.Equal(obj.Body, body) {
-			observeWrite(id, body)
 			return obj.ETag, nil
 		}
 	}
@@ -476,7 +482,10 @@ func (s *s3Store) headETag(ctx context.Context, key string) (string, error) {
 }
 
 func (s *s3Store) LastModified(ctx context.Context) (int64, error) {
-	key := s.lay.lastModifiedKey()
+	return s.readLastModified(ctx, s.lay.lastModifiedKey())
+}
+
+func (s *s3Store) readLastModified(ctx context.Context, key string) (int64, error) {
 	obj, _, err := s.getKey(ctx, key)
 	if err != nil {
 		if isNotFound(err) {
@@ -488,7 +497,10 @@ func (s *s3Store) LastModified(ctx context.Context) (int64, error) {
 }
 
 func (s *s3Store) SetLastModified(ctx context.Context, ms int64) error {
-	key := s.lay.lastModifiedKey()
+	return s.writeLastModified(ctx, s.lay.lastModifiedKey(), ms)
+}
+
+func (s *s3Store) writeLastModified(ctx context.Context, key string, ms int64) error {
 	if _, _, err := s.putKey(ctx, key, lastModifiedBody(ms), PutOptions{}); err != nil {
 		return s.wrap("put", key, err)
 	}

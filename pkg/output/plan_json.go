@@ -23,6 +23,9 @@ type jsonPlan struct {
 	Groups     []jsonGroup `json:"groups"`
 	// Unmanaged is left out when empty: it was added to v1, and plans without it read as before.
 	Unmanaged []jsonUnmanaged `json:"unmanaged,omitempty"`
+	// Applications are written before the pipelines (applications.go).
+	ApplicationSummary jsonAppSummary `json:"applicationSummary"`
+	Applications       []jsonApp      `json:"applications"`
 }
 
 type jsonUnmanaged struct {
@@ -151,6 +154,10 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 			ji.Group = &g
 		}
 		out.Pipelines = append(out.Pipelines, ji)
+	}
+	var err error
+	if out.Applications, out.ApplicationSummary, err = jsonApps(p); err != nil {
+		return err
 	}
 	s, err := prettyJSON(out)
 	if err != nil {

@@ -44,6 +44,12 @@ func PlanMarkdown(w io.Writer, p *plan.Plan, opt MarkdownOptions) error {
 		limit = MarkdownLimit
 	}
 	head := "### pipegen plan: " + mdText(SummaryLine(p.Counts)) + "\n" + mdCallouts(p)
+	// Applications are never shortened: a permission change must always be read.
+	apps, err := appsMarkdown(p)
+	if err != nil {
+		return err
+	}
+	head += apps
 	sections, err := mdSections(p)
 	if err != nil {
 		return err

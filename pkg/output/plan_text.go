@@ -25,6 +25,10 @@ const textGroupShown = 10
 // comes only from cs (nil or disabled: none).
 func PlanText(w io.Writer, p *plan.Plan, cs *iostreams.ColorScheme, verbose bool) error {
 	ew := &errWriter{w: w}
+	// Applications come first, as sync writes them first.
+	if err := appsText(ew, p, cs, verbose); err != nil {
+		return err
+	}
 	groups := sharedGroups(p)
 	prevBlock, prevLine := false, false
 	// Edits made outside pipegen come first, apart from what the source changes: sync
@@ -86,6 +90,9 @@ func PlanText(w io.Writer, p *plan.Plan, cs *iostreams.ColorScheme, verbose bool
 			ew.println(l)
 		}
 		ew.println("")
+	}
+	if len(p.Applications) > 0 {
+		ew.println(cs.Bold(AppSummaryLine(p.AppCounts)))
 	}
 	ew.println(cs.Bold(SummaryLine(p.Counts)))
 	return ew.err

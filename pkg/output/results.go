@@ -15,6 +15,7 @@ import (
 func SyncReport(out, errOut io.Writer, rep *action.Report, cs *iostreams.ColorScheme, quiet bool) error {
 	o, e := &errWriter{w: out}, &errWriter{w: errOut}
 	verb := map[plan.Action]string{plan.Create: "created", plan.Update: "updated", plan.Adopt: "adopted", plan.Delete: "deleted"}
+	appsReport(e, rep, cs, quiet)
 	counts := map[plan.Action]int{}
 	for _, d := range rep.Done {
 		counts[d.Item.Action]++
@@ -34,7 +35,11 @@ func SyncReport(out, errOut io.Writer, rep *action.Report, cs *iostreams.ColorSc
 	if rep.BumpErr != nil {
 		e.println(fmt.Sprintf("%s last-modified.json not updated: %v (Front50 still sees the changes within its refresh interval, about a minute)", cs.Red("error:"), rep.BumpErr))
 	}
-	if len(rep.Done) == 0 && len(rep.Failed) == 0 && len(rep.NotStarted) == 0 && len(rep.Conflicts) == 0 {
+	if n := len(rep.AppDone); n > 0 {
+		o.println(fmt.Sprintf("Applications: %d written.", n))
+	}
+	if len(rep.Done) == 0 && len(rep.Failed) == 0 && len(rep.NotStarted) == 0 && len(rep.Conflicts) == 0 &&
+		len(rep.AppDone) == 0 && len(rep.AppFailed) == 0 && len(rep.AppNotStarted) == 0 && len(rep.AppConflicts) == 0 {
 		o.println("Nothing to do: the store matches the source.")
 	} else {
 		line := fmt.Sprintf("Applied: %d created, %d updated, %d deleted", counts[plan.Create], counts[plan.Update]+counts[plan.Adopt], counts[plan.Delete])

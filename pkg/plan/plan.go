@@ -73,6 +73,9 @@ type Plan struct {
 	Counts Counts `json:"summary"`
 	// Unmanaged lists what the plan leaves alone in the applications it manages (unmanaged.go).
 	Unmanaged []Unmanaged `json:"-"`
+	// Applications are written before the pipelines (applications.go).
+	Applications []AppItem `json:"applications,omitempty"`
+	AppCounts    AppCounts `json:"applicationSummary"`
 }
 
 // Count summarises items.
@@ -102,6 +105,6 @@ func Count(items []Item) Counts {
 
 // HasChanges reports whether applying the plan would write or delete anything.
 func (p *Plan) HasChanges() bool {
-	c := p.Counts
-	return c.Create+c.Update+c.Delete+c.Conflict > 0
+	c, a := p.Counts, p.AppCounts
+	return c.Create+c.Update+c.Delete+c.Conflict+a.Create+a.Update+a.Conflict > 0
 }

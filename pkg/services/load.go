@@ -234,13 +234,14 @@ func (p *parser) service(n *yaml.Node) *Service {
 	var stacksNode *yaml.Node
 	var nameNode *yaml.Node
 	p.fields(n, "the service", map[string]func(k, v *yaml.Node){
-		"name":      func(k, v *yaml.Node) { nameNode = v; s.Name = p.str(v, "name") },
-		"product":   func(k, v *yaml.Node) { s.Product = p.str(v, "product") },
-		"team":      func(k, v *yaml.Node) { s.Team = p.str(v, "team") },
-		"namespace": func(k, v *yaml.Node) { s.Namespace = p.str(v, "namespace") },
-		"gitRepo":   func(k, v *yaml.Node) { s.GitRepo = p.str(v, "gitRepo") },
-		"vars":      func(k, v *yaml.Node) { s.Vars, s.VarsAt = p.vars(v, "vars"), varsAt(v) },
-		"stacks":    func(k, v *yaml.Node) { stacksNode = v },
+		"name":        func(k, v *yaml.Node) { nameNode = v; s.Name = p.str(v, "name") },
+		"product":     func(k, v *yaml.Node) { s.Product = p.str(v, "product") },
+		"team":        func(k, v *yaml.Node) { s.Team = p.str(v, "team") },
+		"namespace":   func(k, v *yaml.Node) { s.Namespace = p.str(v, "namespace") },
+		"gitRepo":     func(k, v *yaml.Node) { s.GitRepo = p.str(v, "gitRepo") },
+		"vars":        func(k, v *yaml.Node) { s.Vars, s.VarsAt = p.vars(v, "vars"), varsAt(v) },
+		"stacks":      func(k, v *yaml.Node) { stacksNode = v },
+		"application": func(k, v *yaml.Node) { s.Application = p.application(v) },
 	})
 	if n.Kind != yaml.MappingNode {
 		return nil

@@ -21,6 +21,8 @@ type Service struct {
 	Vars      map[string]any
 	VarsAt    map[string]Pos // where each variable of Vars is set
 	Stacks    []*Stack       // in file order
+	// Application is the `application:` block; nil when the file has none.
+	Application *Application
 
 	File      string // repo-relative, slash-separated, e.g. "services/azar/my-microservice.yaml"
 	Line, Col int    // where `name` is set

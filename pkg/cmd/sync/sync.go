@@ -138,7 +138,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) (err error) {
 	if opts.DryRun {
 		opts.Flags.PrintStats(f, p)
 		// A dry run answers "would sync succeed?": with conflicts it would not.
-		if n := p.Plan.Counts.Conflict; n > 0 {
+		if n := p.Plan.Counts.Conflict + p.Plan.AppCounts.Conflict; n > 0 {
 			fmt.Fprintf(ios.ErrOut, "%s sync would write the rest and exit 1: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
 			return cmdutil.ErrSilent
 		}
@@ -224,7 +224,7 @@ func runPlan(cmd *cobra.Command, f *cmdutil.Factory, opts *Options, p *cmdutil.P
 		if err != nil {
 			return planError(f, err)
 		}
-		if n := pl.Counts.Conflict; n > 0 {
+		if n := pl.Counts.Conflict + pl.AppCounts.Conflict; n > 0 {
 			fmt.Fprintf(ios.ErrOut, "%s sync would write the rest and exit 1: %d conflict(s), see the plan\n", ios.ErrColorScheme().Red("error:"), n)
 			return cmdutil.ErrSilent
 		}
