@@ -156,7 +156,7 @@ func readApp(ctx context.Context, as front50.AppStore, name string, withPerm boo
 	case err != nil:
 		return nil, fmt.Errorf("read application %s: %w", name, err)
 	default:
-		if s.Doc, err = decodeStored(obj.Body); err != nil {
+		if s.Doc, err = front50.DecodeStored(obj.Body); err != nil {
 			return nil, fmt.Errorf("read application %s: %s is not an object Front50 can read (%v); fix or remove it first", name, "application-metadata.json", err)
 		}
 		s.ETag = obj.ETag
@@ -170,25 +170,12 @@ func readApp(ctx context.Context, as front50.AppStore, name string, withPerm boo
 	case err != nil:
 		return nil, fmt.Errorf("read permissions of application %s: %w", name, err)
 	default:
-		if s.Perm, err = decodeStored(obj.Body); err != nil {
+		if s.Perm, err = front50.DecodeStored(obj.Body); err != nil {
 			return nil, fmt.Errorf("read permissions of application %s: %s is not an object Front50 can read (%v); fix or remove it first", name, "application-permission.json", err)
 		}
 		s.PermETag = obj.ETag
 	}
 	return s, nil
-}
-
-func decodeStored(body []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	if doc == nil {
-		return nil, errors.New("null")
-	}
-	return doc, nil
 }
 
 // AppOutcome is what happened to one application of the plan.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 )
 
 // Applications live in their own group, one folder per application holding two objects:
@@ -67,6 +68,21 @@ func AppStoreOf(s Store) (AppStore, error) {
 		s = u.Unwrap()
 	}
 	return nil, fmt.Errorf("%w (%T)", ErrNoApplications, s)
+}
+
+// appWriteObserver sees every application object a store has written (see ObserveAppWrites).
+var appWriteObserver atomic.Pointer[func(kind AppKind, name string, body []byte)]
+
+// ObserveAppWrites is ObserveWrites for the objects of application folders.
+func ObserveAppWrites(f func(kind AppKind, name string, body []byte)) (stop func()) {
+	appWriteObserver.Store(&f)
+	return func() { appWriteObserver.Store(nil) }
+}
+
+func observeAppWrite(kind AppKind, name string, body []byte) {
+	if f := appWriteObserver.Load(); f != nil {
+		(*f)(kind, name, body)
+	}
 }
 
 // BumpAppsLastModified is BumpLastModified for applications/last-modified.json.

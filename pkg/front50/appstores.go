@@ -65,7 +65,11 @@ func (s *s3Store) PutApp(ctx context.Context, kind AppKind, name string, body []
 	if err := ValidateAppObject(kind, name, body); err != nil {
 		return "", err
 	}
-	return s.putChecked(ctx, s.lay.groupKey(appGroup, name, kind.file()), body, opt)
+	etag, err := s.putChecked(ctx, s.lay.groupKey(appGroup, name, kind.file()), body, opt)
+	if err == nil {
+		observeAppWrite(kind, name, body)
+	}
+	return etag, err
 }
 
 func (s *s3Store) AppsLastModified(ctx context.Context) (int64, error) {
@@ -136,7 +140,11 @@ func (s *fileStore) PutApp(ctx context.Context, kind AppKind, name string, body 
 	if err != nil {
 		return "", err
 	}
-	return s.putPath(ctx, path, body, opt)
+	etag, err := s.putPath(ctx, path, body, opt)
+	if err == nil {
+		observeAppWrite(kind, name, body)
+	}
+	return etag, err
 }
 
 func (s *fileStore) AppsLastModified(ctx context.Context) (int64, error) {

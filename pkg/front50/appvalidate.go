@@ -156,6 +156,13 @@ func validatePermission(folder string, doc map[string]any) error {
 			errs = append(errs, fmt.Errorf(`"lastModified" is %v, want epoch milliseconds as an integer`, v))
 		}
 	}
+	// The legacy requiredGroupMembership setter walks its list and reads the permissions set
+	// before it: a null in either fails Jackson's read.
+	for _, f := range []string{"requiredGroupMembership", "permissions"} {
+		if v, ok := doc[f]; ok && v == nil {
+			errs = append(errs, fmt.Errorf("%q is null", f))
+		}
+	}
 	if v, ok := doc["requiredGroupMembership"]; ok && v != nil {
 		if p, bad := checkKind(v, kindStringList); bad {
 			errs = append(errs, fmt.Errorf("requiredGroupMembership%s %s", p.Path, p.Msg))
