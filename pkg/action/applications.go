@@ -15,6 +15,7 @@ import (
 	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/plan"
+	"github.com/pipegen/pipegen/pkg/planfile"
 	"github.com/pipegen/pipegen/pkg/services"
 )
 
@@ -317,4 +318,40 @@ func marshalStored(obj map[string]any) ([]byte, error) {
 		return nil, fmt.Errorf("encode application %v: %w", obj[plan.AppFieldName], err)
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// staleApps names the application objects a saved plan read that are no longer as it read them
+// ("NAME/application-metadata.json", "NAME/application-permission.json").
+func staleApps(ctx context.Context, store front50.Store, items []planfile.AppItem) ([]string, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	as, err := front50.AppStoreOf(store)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, it := range items {
+		if it.Desired == nil && it.DesiredPerm == nil {
+			continue // nothing to write: applying the plan leaves it as it is, whatever it is now
+		}
+		s, err := readApp(ctx, as, it.Name, true)
+		if err != nil {
+			return nil, err
+		}
+		if it.Minimal {
+			// Only the application's absence was planned on (a create that finds one gives way).
+			continue
+		}
+		if !front50.SameETag(s.ETag, it.ETag) {
+			stale = append(stale, it.Name+"/application-metadata.json")
+		}
+		if it.DesiredPerm == nil {
+			continue
+		}
+		if (s.Perm != nil) != it.PermExists || (s.Perm != nil && !front50.SameETag(s.PermETag, it.PermETag)) {
+			stale = append(stale, it.Name+"/application-permission.json")
+		}
+	}
+	return stale, nil
 }

@@ -181,6 +181,11 @@ func CheckPlan(ctx context.Context, cfg *config.Config, store front50.Store, f *
 	for id := range read {
 		st.Removed = append(st.Removed, id)
 	}
+	apps, err := staleApps(ctx, store, f.Plan.Applications)
+	if err != nil {
+		return err
+	}
+	st.Changed = append(st.Changed, apps...)
 	sort.Strings(st.Added)
 	sort.Strings(st.Changed)
 	sort.Strings(st.Removed)

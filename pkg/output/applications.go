@@ -193,7 +193,7 @@ func appsMarkdown(p *plan.Plan) (string, error) {
 		}
 		body := make([]string, len(lines))
 		for i, l := range lines {
-			body[i] = mdDiffPrefix(l.kind) + l.text
+			body[i] = mdDiffPrefix(l.kind) + mdDropSymbol(l)
 		}
 		fence := fenceFor(body)
 		b.WriteString("\n<details open><summary>application <code>" + it.Name + "</code></summary>\n\n" + fence + "diff\n")
@@ -203,6 +203,18 @@ func appsMarkdown(p *plan.Plan) (string, error) {
 		b.WriteString(fence + "\n\n</details>\n")
 	}
 	return b.String(), nil
+}
+
+// mdDropSymbol drops a line's own leading "+"/"-" where the diff prefix already says it.
+func mdDropSymbol(l appLine) string {
+	trimmed := strings.TrimLeft(l.text, " ")
+	indent := l.text[:len(l.text)-len(trimmed)]
+	for _, sym := range []string{"+ ", "- "} {
+		if strings.HasPrefix(trimmed, sym) && mdDiffPrefix(l.kind) == sym {
+			return indent + strings.TrimPrefix(trimmed, sym)
+		}
+	}
+	return l.text
 }
 
 // mdDiffPrefix makes GitHub colour a line: "+" green, "-" red.

@@ -23,7 +23,7 @@ import (
 const Format = "pipegen-plan"
 
 // Version is the format version this pipegen writes and the only one it reads.
-const Version = 1
+const Version = 2
 
 // File is a saved plan.
 type File struct {
@@ -67,6 +67,20 @@ type Object struct {
 type Plan struct {
 	Summary plan.Counts `json:"summary"`
 	Items   []Item      `json:"pipelines"`
+	// Applications are written before the pipelines; each write is conditional on the ETags
+	// they were planned against, which CheckPlan also compares with the store.
+	AppSummary   plan.AppCounts `json:"applicationSummary"`
+	Applications []AppItem      `json:"applications,omitempty"`
+}
+
+// AppItem is an application of the plan with its writes.
+type AppItem struct {
+	plan.AppItem
+	Desired     map[string]any `json:"desired,omitempty"`
+	DesiredPerm map[string]any `json:"desiredPermission,omitempty"`
+	ETag        string         `json:"etag,omitempty"`
+	PermETag    string         `json:"permissionEtag,omitempty"`
+	PermExists  bool           `json:"permissionExists,omitempty"`
 }
 
 // Item is a plan item with its write: the document (desired), the ETag the write is
@@ -86,6 +100,12 @@ func New(p *plan.Plan) Plan {
 		it.Desired, it.ETag, it.Keep = nil, "", nil // held once, by the outer fields
 		out.Items[i] = Item{Item: it, Desired: desired, ETag: etag, Keep: keep}
 	}
+	out.AppSummary = p.AppCounts
+	for _, a := range p.Applications {
+		w := AppItem{AppItem: a, Desired: a.Desired, DesiredPerm: a.DesiredPerm, ETag: a.ETag, PermETag: a.PermETag, PermExists: a.PermExists}
+		w.AppItem.Desired, w.AppItem.DesiredPerm, w.AppItem.ETag, w.AppItem.PermETag, w.AppItem.PermExists = nil, nil, "", "", false
+		out.Applications = append(out.Applications, w)
+	}
 	return out
 }
 
@@ -96,6 +116,12 @@ func (p Plan) Unwrap() *plan.Plan {
 		pi := it.Item
 		pi.Desired, pi.ETag, pi.Keep = it.Desired, it.ETag, it.Keep
 		out.Items[i] = pi
+	}
+	out.AppCounts = p.AppSummary
+	for _, a := range p.Applications {
+		ai := a.AppItem
+		ai.Desired, ai.DesiredPerm, ai.ETag, ai.PermETag, ai.PermExists = a.Desired, a.DesiredPerm, a.ETag, a.PermETag, a.PermExists
+		out.Applications = append(out.Applications, ai)
 	}
 	return out
 }
@@ -198,6 +224,26 @@ func (f *File) check() error {
 		case plan.Unchanged, plan.Orphan, plan.Conflict:
 		default:
 			return fmt.Errorf("pipelines[%d] (%s): unknown action %q", i, it.ID, it.Action)
+		}
+	}
+	for i, a := range f.Plan.Applications {
+		if a.Name == "" {
+			return fmt.Errorf("applications[%d]: no name", i)
+		}
+		switch a.Action {
+		case plan.AppCreate, plan.AppUpdate, plan.AppAdopt:
+			if a.Desired == nil && a.DesiredPerm == nil {
+				return fmt.Errorf("applications[%d] (%s): %s without a document", i, a.Name, a.Action)
+			}
+			if a.Action != plan.AppCreate && a.Desired != nil && a.ETag == "" {
+				return fmt.Errorf("applications[%d] (%s): %s without the ETag it was planned against", i, a.Name, a.Action)
+			}
+		case plan.AppUnchanged, plan.AppConflict, plan.AppKept:
+			if a.Desired != nil || a.DesiredPerm != nil {
+				return fmt.Errorf("applications[%d] (%s): %s with a document to write", i, a.Name, a.Action)
+			}
+		default:
+			return fmt.Errorf("applications[%d] (%s): unknown action %q", i, a.Name, a.Action)
 		}
 	}
 	if c := plan.Count(f.Plan.Unwrap().Items); c != f.Plan.Summary {

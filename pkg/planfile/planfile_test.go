@@ -80,7 +80,7 @@ func TestDecodeRefuses(t *testing.T) {
 	tests := []struct{ name, text, want string }{
 		{"not JSON", "hello", "not a pipegen plan file"},
 		{"another JSON file", `{"application":"x"}`, `its format is ""`},
-		{"newer version", strings.Replace(good, `"version": 1`, `"version": 2`, 1), "format version 2, this pipegen reads version 1"},
+		{"newer version", strings.Replace(good, `"version": 2`, `"version": 3`, 1), "format version 3, this pipegen reads version 2"},
 		{"unknown field", strings.Replace(good, `"pipegen": "v1.2.3"`, `"pipegen": "v1.2.3", "extra": 1`, 1), `unknown field "extra"`},
 		{"update without etag", strings.Replace(good, `"etag": "abc",`, ``, 1), "update without the ETag"},
 		{"summary edited", strings.Replace(good, `"delete": 1`, `"delete": 0`, 1), "does not match"},
