@@ -305,3 +305,44 @@ func appsReport(e *errWriter, rep *action.Report, cs *iostreams.ColorScheme, qui
 		e.println(fmt.Sprintf("%s applications/last-modified.json not updated: %v (Front50 still sees the changes within its refresh interval, about a minute)", cs.Red("error:"), rep.AppsBumpErr))
 	}
 }
+
+// applications writes the applications section of the HTML page: one article per application
+// that sync would touch or keeps, permission changes first. Nothing when the plan has none.
+func (h *htmlPage) applications() error {
+	p := h.p
+	if len(p.Applications) == 0 {
+		return nil
+	}
+	h.w(`<section class="applications" id="applications"><h2>Applications</h2>` + "\n")
+	h.w(`<p class="summary">` + esc(AppSummaryLine(p.AppCounts)) + "</p>\n")
+	for _, it := range p.Applications {
+		if it.Action == plan.AppUnchanged {
+			continue
+		}
+		_, _, note := appHead(it)
+		h.w(`<article class="pipeline ` + esc(string(it.Action)) + `" data-application="` + esc(it.Name) + `"><h3><span class="action">` +
+			esc(note) + "</span> <code>" + esc(it.Name) + "</code>")
+		if it.Source != "" {
+			h.w(` <span class="source">` + esc(it.Source) + "</span>")
+		}
+		h.w("</h3>\n")
+		lines, err := appBody(it)
+		if err != nil {
+			return err
+		}
+		if len(lines) > 0 {
+			h.w(`<pre class="changes">`)
+			for _, l := range lines {
+				class := "l"
+				if l.kind != "" {
+					class += " " + string(l.kind)
+				}
+				h.w(`<span class="` + class + `">` + esc(l.text) + "</span>\n")
+			}
+			h.w("</pre>\n")
+		}
+		h.w("</article>\n")
+	}
+	h.w("</section>\n")
+	return nil
+}

@@ -51,9 +51,14 @@ func TestPlanApplications(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "apps.json", js.Bytes())
+	var page bytes.Buffer
+	if err := PlanHTML(&page, p); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "apps.html", page.Bytes())
 
 	// Permissions come first and say who gains and who loses, in every format.
-	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "html": page.String()} {
 		perm := strings.Index(out, "release gains READ, WRITE")
 		desc := strings.Index(out, "description")
 		if perm < 0 || desc < 0 || perm > desc || !strings.Contains(out, "devops loses READ") ||

@@ -58,6 +58,10 @@ func (h *htmlPage) build() error {
 <p class="summary" id="summary">` + esc(SummaryLine(p.Counts)) + `</p>
 </header>
 `)
+	// Applications are written before their pipelines, and a permission change must be read.
+	if err := h.applications(); err != nil {
+		return err
+	}
 	if !p.HasChanges() {
 		h.w("<p class=\"nochanges\">No changes: the store matches the source.</p>\n")
 		h.orphans()
