@@ -295,6 +295,9 @@ func appsReport(e *errWriter, rep *action.Report, cs *iostreams.ColorScheme, qui
 			e.println(fmt.Sprintf("%s application %s", verb[o.Item.Action], o.Item.Name))
 		}
 	}
+	for _, it := range rep.AppConflicts {
+		e.println(fmt.Sprintf("%s application %s not written: it was made in the UI and a service declares it (sync --adopt takes it over)", cs.Red("conflict:"), it.Name))
+	}
 	for _, o := range rep.AppFailed {
 		e.println(fmt.Sprintf("%s application %s not %s: %v", cs.Red("failed:"), o.Item.Name, verb[o.Item.Action], o.Err))
 	}
