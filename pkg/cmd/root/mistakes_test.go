@@ -159,8 +159,19 @@ func TestMaxDeletes(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.out, "Applied: 0 created, 0 updated, 10 deleted.") {
 		t.Fatalf("sync --prune at the default limit: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
-	if got := len(storeSnapshot(t, c.embedded())); got != 2+2 { // a's two, last-modified.json, .lock
+	apps := 0
+	snap := storeSnapshot(t, c.embedded())
+	for k := range snap {
+		if strings.Contains(k, "applications/") {
+			apps++
+		}
+	}
+	if got := len(snap) - apps; got != 2+2 { // a's two, last-modified.json, .lock
 		t.Errorf("%d files left in the store, want a's two pipelines, last-modified.json and .lock", got)
+	}
+	// Applications are never deleted: the six services' applications and their last-modified.json.
+	if apps != 6+1 {
+		t.Errorf("%d application files left, want 7", apps)
 	}
 }
 
