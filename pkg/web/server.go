@@ -201,16 +201,22 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		*services.Service
 		Rows []row
 	}
-	bySvc := map[string][]*action.Pipeline{}
+	rendered := map[string]*action.Pipeline{}
 	for _, p := range st.res.Build.Pipelines {
-		bySvc[p.Service] = append(bySvc[p.Service], p)
+		rendered[p.Service+"/"+p.Stack+"/"+p.Key] = p
 	}
 	var list []svc
 	for _, sv := range st.repo.Services {
 		item := svc{Service: sv}
-		for _, p := range sortPipelines(sv, bySvc[sv.Name]) {
-			label, class := st.status(p.Source)
-			item.Rows = append(item.Rows, row{p.Stack, p.Key, p.Name, p.Template, label, class})
+		for _, sk := range sv.Stacks {
+			for _, e := range sk.Pipelines {
+				r := row{Stack: sk.Name, Key: e.Key, Template: e.Template, Status: "did not render: see the problems", Class: "problem"}
+				if p := rendered[sv.Name+"/"+sk.Name+"/"+e.Key]; p != nil {
+					r.Name, r.Template = p.Name, p.Template
+					r.Status, r.Class = st.status(p.Source)
+				}
+				item.Rows = append(item.Rows, r)
+			}
 		}
 		list = append(list, item)
 	}
@@ -221,23 +227,6 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	s.page(w, "index", "pipegen: services", map[string]any{
 		"Services": list, "Problems": st.problems(""), "Summary": summary, "Store": s.opt.Store.Location(),
 	})
-}
-
-// sortPipelines orders a service's pipelines as its file lists them.
-func sortPipelines(sv *services.Service, ps []*action.Pipeline) []*action.Pipeline {
-	pos := map[string]int{}
-	n := 0
-	for _, st := range sv.Stacks {
-		for _, e := range st.Pipelines {
-			pos[st.Name+"/"+e.Key] = n
-			n++
-		}
-	}
-	out := append([]*action.Pipeline(nil), ps...)
-	sort.SliceStable(out, func(i, j int) bool {
-		return pos[out[i].Stack+"/"+out[i].Key] < pos[out[j].Stack+"/"+out[j].Key]
-	})
-	return out
 }
 
 func (s *Server) service(w http.ResponseWriter, r *http.Request) {

@@ -333,3 +333,29 @@ func TestOrigins(t *testing.T) {
 		}
 	}
 }
+
+// validate's problems show on the index, with file and line, and no pipeline claims a status.
+func TestIndexShowsProblems(t *testing.T) {
+	s := newSite(t, false)
+	tmpl := filepath.Join(s.root, "templates", "deploy.yml")
+	data, _ := os.ReadFile(tmpl)
+	write(t, tmpl, strings.Replace(string(data), "{{ app_name }}", "{{ app_nmae }}", 1))
+	code, body := s.get(t, "/")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	for _, want := range []string{`class="problems"`, "templates/deploy.yml:", "undefined variable &#34;app_nmae&#34;", `data-pipeline="prod/canary"`, "did not render: see the problems"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("index lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, ">to create<") {
+		t.Error("a pipeline claims a status while the repo has problems")
+	}
+	if code, body := s.get(t, "/plan"); code != 200 || !strings.Contains(body, "No plan") {
+		t.Errorf("/plan: %d", code)
+	}
+	if code, _ := s.get(t, "/services/nope"); code != http.StatusNotFound {
+		t.Errorf("/services/nope: %d", code)
+	}
+}
