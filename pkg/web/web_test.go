@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -357,5 +358,41 @@ func TestIndexShowsProblems(t *testing.T) {
 	}
 	if code, _ := s.get(t, "/services/nope"); code != http.StatusNotFound {
 		t.Errorf("/services/nope: %d", code)
+	}
+}
+
+// A pipeline edited in the UI after pipegen wrote it shows as drift, naming who edited it.
+func TestIndexShowsDrift(t *testing.T) {
+	s := newSite(t, false)
+	s.sync(t)
+	files := s.files(t, ".pipegen/front50/pipelines")
+	edited := 0
+	for _, f := range files {
+		if !strings.HasSuffix(f, "pipeline-metadata.json") {
+			continue
+		}
+		data, _ := os.ReadFile(f)
+		var d map[string]any
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d["name"] != "deploy-dev" {
+			continue
+		}
+		d["description"] = "edited in the UI"
+		d["lastModifiedBy"] = "alice@example.com"
+		b, _ := json.Marshal(d)
+		write(t, f, string(b))
+		edited++
+	}
+	if edited != 1 {
+		t.Fatalf("edited %d stored objects, want 1 (of %v)", edited, files)
+	}
+	_, body := s.get(t, "/")
+	if !strings.Contains(body, "drift: edited outside pipegen by alice@example.com; sync reverts it") {
+		t.Errorf("index shows no drift:\n%s", body)
+	}
+	if n := strings.Count(body, ">unchanged<"); n != 2 {
+		t.Errorf("%d unchanged, want 2", n)
 	}
 }
