@@ -14,6 +14,8 @@ import (
 
 	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/front50"
+	"github.com/pipegen/pipegen/pkg/importer"
+	"github.com/pipegen/pipegen/pkg/pipeline"
 	"github.com/pipegen/pipegen/pkg/plan"
 	"github.com/pipegen/pipegen/pkg/planfile"
 	"github.com/pipegen/pipegen/pkg/services"
@@ -354,4 +356,42 @@ func staleApps(ctx context.Context, store front50.Store, items []planfile.AppIte
 		}
 	}
 	return stale, nil
+}
+
+// importedApplication is the `application:` block that reproduces a stored application and
+// its permissions, or nil when the store has none. Attributes pipegen or Front50 set, and the
+// marker, are left out; cloudProviders becomes a list; groups are written as Fiat compares them.
+func importedApplication(ctx context.Context, store front50.Store, app string) (*importer.Node, error) {
+	as, err := front50.AppStoreOf(store)
+	if err != nil {
+		return nil, err
+	}
+	s, err := readApp(ctx, as, app, true)
+	if err != nil || s.Doc == nil {
+		return nil, err
+	}
+	reserved := map[string]bool{"name": true, "createTs": true, "updateTs": true, "lastModifiedBy": true,
+		"lastModified": true, "createdAt": true, "id": true, "details": true, pipeline.MarkerKey: true}
+	block := map[string]any{}
+	for _, k := range slices.Sorted(maps.Keys(s.Doc)) {
+		if !reserved[k] && s.Doc[k] != nil {
+			block[k] = plan.Comparable(k, s.Doc[k])
+		}
+	}
+	if s.Perm != nil {
+		perms := map[string]any{}
+		for k, groups := range plan.PermissionsOf(s.Perm) {
+			l := make([]any, len(groups))
+			for i, g := range groups {
+				l[i] = g
+			}
+			perms[k] = l
+		}
+		block["permissions"] = perms
+	}
+	raw, err := marshalStored(block)
+	if err != nil {
+		return nil, err
+	}
+	return importer.Decode(raw)
 }

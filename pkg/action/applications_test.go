@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/plan"
+	"github.com/pipegen/pipegen/pkg/services"
 )
 
 const appTemplate = `name: "deploy-{{ stack }}"
@@ -362,3 +365,45 @@ func storeSnapshot(t *testing.T, env storeEnv) map[string]string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// import writes the stored application's attributes and permissions into the new service
+// file's `application:` block; the diff then has nothing to change in it, only the take-over
+// (--adopt) to do, and after it the application is pipegen's and unchanged.
+func TestImportApplication(t *testing.T) {
+	u := newUIStore(t)
+	u.put("3f1c2b9e-8f7a-4c1e-9a51-2b7d0c6e4a10", map[string]any{"id": "3f1c2b9e-8f7a-4c1e-9a51-2b7d0c6e4a10", "application": "shop", "name": "deploy",
+		"stages": []any{map[string]any{"refId": "1", "type": "wait", "waitTime": 30}}})
+	as, err := front50.AppStoreOf(u.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putApp(t, as, front50.AppMetadata, "shop", map[string]any{"name": "SHOP", "email": "shop@corp.example", "cloudProviders": "kubernetes,aws",
+		"instancePort": json.Number("8080"), "createTs": "1", "updateTs": "2", "lastModifiedBy": "someone"}, "")
+	putApp(t, as, front50.AppPermission, "shop", map[string]any{"name": "shop", "lastModified": json.Number("2"), "lastModifiedBy": "someone",
+		"permissions": map[string]any{"READ": []any{"Devops", "shop"}, "WRITE": []any{"shop"}}}, "")
+	r := newRepo(t, nil)
+	cfg := r.config(nil)
+	importFiles(t, cfg, u.store, u.files, ImportOptions{Application: "shop"})
+	text, err := os.ReadFile(filepath.Join(r.root, "services", "shop.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, errs := services.Parse("services/shop.yaml", text)
+	if len(errs) > 0 {
+		t.Fatalf("%v\n%s", errs, text)
+	}
+	a := svc.Application
+	if a == nil || *a.Email != "shop@corp.example" || !reflect.DeepEqual(a.CloudProviders, []string{"kubernetes", "aws"}) ||
+		a.Attributes["instancePort"] != json.Number("8080") || len(a.Attributes) != 1 ||
+		!reflect.DeepEqual(a.Permissions, map[string][]string{"READ": {"devops", "shop"}, "WRITE": {"shop"}}) {
+		t.Fatalf("imported block %+v\n%s", a, text)
+	}
+	res, err := Diff(context.Background(), cfg, u.store, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := appItem(t, res.Plan, "shop")
+	if it.Action != plan.AppConflict || len(it.Changes) != 0 || it.Permissions != nil {
+		t.Fatalf("after import: %+v", it)
+	}
+}

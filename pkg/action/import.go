@@ -73,6 +73,8 @@ type ImportPlan struct {
 	Skipped            []SkippedPipeline
 
 	existing []*importer.Existing
+	// appBlock is the stored application as the new service file's `application:` block.
+	appBlock *importer.Node
 }
 
 // PlanImport reads an application's pipelines and works out the service file entries and
@@ -122,6 +124,11 @@ func PlanImport(ctx context.Context, cfg *config.Config, store front50.Store, op
 	})
 
 	ip := &ImportPlan{Application: app, Store: store.Location(), Incremental: existing != nil}
+	if existing == nil {
+		if ip.appBlock, err = importedApplication(ctx, store, app); err != nil {
+			return nil, err
+		}
+	}
 	serviceFile := filepath.Join(cfg.Services, app+".yaml")
 	if existing != nil {
 		serviceFile = filepath.Join(cfg.Root, filepath.FromSlash(existing.File))
@@ -404,7 +411,7 @@ func (ip *ImportPlan) files(cfg *config.Config, existing *services.Service, serv
 			return nil, nil, fmt.Errorf("%s: cannot add the new pipelines' entries (%v); write the stacks and pipelines of service %s in block style, one entry per line, as import does", ip.Service, err, ip.Application)
 		}
 	} else {
-		sf := importer.ServiceFile{App: ip.Application, Entries: entries, Header: serviceHeader(ip)}
+		sf := importer.ServiceFile{App: ip.Application, Entries: entries, Header: serviceHeader(ip), Application: ip.appBlock}
 		svc.Data, err = sf.Text()
 		if err != nil {
 			return nil, nil, err

@@ -227,10 +227,10 @@ func planApp(d *DesiredApp, s *StoredApp, opt AppOptions) AppItem {
 	from, to := map[string]any{}, map[string]any{}
 	for k := range keys {
 		if v, ok := cur[k]; ok && v != nil {
-			from[k] = comparable(k, v)
+			from[k] = Comparable(k, v)
 		}
 		if v, ok := d.Attributes[k]; ok {
-			to[k] = comparable(k, v)
+			to[k] = Comparable(k, v)
 		}
 	}
 	changes, err := diff.Compare(from, to)
@@ -243,7 +243,7 @@ func planApp(d *DesiredApp, s *StoredApp, opt AppOptions) AppItem {
 	if d.Permissions != nil {
 		var curPerm map[string][]string
 		if s != nil && s.Perm != nil {
-			curPerm = permissionsOf(s.Perm)
+			curPerm = PermissionsOf(s.Perm)
 		}
 		if s == nil || s.Perm == nil || !samePermissions(curPerm, d.Permissions) {
 			it.Permissions = comparePermissions(curPerm, d.Permissions)
@@ -284,9 +284,9 @@ func planApp(d *DesiredApp, s *StoredApp, opt AppOptions) AppItem {
 	return it
 }
 
-// comparable puts a value in the form a reviewer compares: cloudProviders as a list, however
+// Comparable puts a value in the form a reviewer compares: cloudProviders as a list, however
 // it is stored (Front50 writes it comma-joined).
-func comparable(key string, v any) any {
+func Comparable(key string, v any) any {
 	if key == AppFieldCloudProviders {
 		if s, ok := v.(string); ok {
 			out := []any{}
@@ -304,14 +304,14 @@ func comparable(key string, v any) any {
 func addedChanges(m map[string]any) []diff.Change {
 	var out []diff.Change
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, diff.Change{Kind: diff.Added, Path: k, To: comparable(k, m[k])})
+		out = append(out, diff.Change{Kind: diff.Added, Path: k, To: Comparable(k, m[k])})
 	}
 	return out
 }
 
-// permissionsOf reads a stored permission object's groups as Fiat does: trimmed, lower-case,
+// PermissionsOf reads a stored permission object's groups as Fiat does: trimmed, lower-case,
 // sets; empty lists dropped. Unknown authorizations are kept so they show as removed.
-func permissionsOf(doc map[string]any) map[string][]string {
+func PermissionsOf(doc map[string]any) map[string][]string {
 	out := map[string][]string{}
 	raw, _ := doc["permissions"].(map[string]any)
 	for k, v := range raw {
