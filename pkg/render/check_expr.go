@@ -70,12 +70,14 @@ func (w *walker) expr(c *wctx, fr *frame, toks []token, allProtected bool) {
 			case "*", "/":
 				if next != nil && next.is(tkSymbol, t.val) && next.col == t.end {
 					if t.val == "*" {
-						w.errorf(c.f, t.line, t.col, `"**" is not supported by pongo2; write "^" for powers`)
+						w.errorf(c.f, t.line, t.col, `"**" is not supported by pongo2 (its "^" gives a float, groups from the right and binds tighter than "-"); write the product (n * n) or compute the value in the variables`)
 					} else {
 						w.errorf(c.f, t.line, t.col, `"//" is not supported by pongo2; compute the value in the variables`)
 					}
 					i++
 				}
+			case "^":
+				w.errorf(c.f, t.line, t.col, `"^" is pongo2's power: it gives a float (3 ^ 2 is 9.0, where Jinja2's 3 ** 2 is 9), groups from the right and binds tighter than "-"; write the product (n * n) or compute the value in the variables`)
 			case "|":
 				if next != nil && next.kind == tkIdent {
 					w.checkFilter(c, *next, at(i+2) != nil && at(i+2).is(tkSymbol, "("))

@@ -49,7 +49,7 @@ func TestCheckJinjaIdioms(t *testing.T) {
 		{"multi-line tag", "{{ x\n}}", []string{"1:5: a {{ }} or {% %} must fit on one line in pongo2"}},
 		{"from import", `{% from "lib.yml" import m %}`, []string{`1:1: {% from "file" import m %} is Jinja; pongo2 writes {% import "file" m %}`}},
 		{"import as", "{% import \"lib.yml\" as lib %}", []string{`1:21: {% import "file" as name %} is Jinja`}},
-		{"power and floor division", "{{ 2 ** 3 }} {{ 7 // 2 }}", []string{`1:6: "**" is not supported by pongo2; write "^"`, `1:19: "//" is not supported by pongo2`}},
+		{"power and floor division", "{{ 2 ** 3 }} {{ 7 // 2 }}", []string{`1:6: "**" is not supported by pongo2 (its "^" gives a float`, `1:19: "//" is not supported by pongo2`}},
 		{"not in", "{% if x not in stages %}{% endif %}", []string{`1:9: "x not in y" is not supported by pongo2; write "not (x in y)"`}},
 		{"not x in y", "{% if not x in stages %}{% endif %}", []string{`1:7: "not x in y" means "(not x) in y" in pongo2; write "not (x in y)"`}},
 		{"not (x in y) is fine", "{% if not (x in stages) %}{% endif %}", nil},

@@ -103,6 +103,11 @@ func registerJinjaFilters() error {
 			return err
 		}
 	}
+	for name, fn := range textFilters {
+		if err := pongo2.ReplaceFilter(name, fn); err != nil {
+			return err
+		}
+	}
 	for name, fn := range map[string]pongo2.FilterFunction{
 		"_defined":   func(in, _ *pongo2.Value) (*pongo2.Value, *pongo2.Error) { return pongo2.AsValue(!in.IsNil()), nil },
 		"_undefined": func(in, _ *pongo2.Value) (*pongo2.Value, *pongo2.Error) { return pongo2.AsValue(in.IsNil()), nil },
@@ -142,6 +147,23 @@ var pongo2Colon = map[string]pongo2.FilterFunction{
 		return pongo2.AsValue(strings.Join(parts, sep)), nil
 	},
 	"float": func(in, _ *pongo2.Value) (*pongo2.Value, *pongo2.Error) { return pongo2.AsValue(in.Float()), nil },
+}
+
+// textFilters are pongo2's filters that turn a float into text, written again so the text is
+// Python's ("a"|add:1.5 is "a1.5", not "a1.500000").
+var textFilters = map[string]pongo2.FilterFunction{
+	"add": func(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
+		if in.IsNumber() && param.IsNumber() {
+			if in.IsFloat() || param.IsFloat() {
+				return pongo2.AsValue(in.Float() + param.Float()), nil
+			}
+			return pongo2.AsValue(in.Integer() + param.Integer()), nil
+		}
+		return pongo2.AsValue(valueText(in) + valueText(param)), nil
+	},
+	"stringformat": func(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
+		return pongo2.AsValue(fmt.Sprintf(param.String(), pyFloat(in))), nil
+	},
 }
 
 // jinjaEdits returns the source changes that let pongo2 compile Jinja2's filter calls and
@@ -422,7 +444,43 @@ func pyStr(v *pongo2.Value) string {
 	if v.IsNil() {
 		return ""
 	}
+	return valueText(v)
+}
+
+// valueText is v as text, a float as Python writes it. pongo2 writes a plain float64 (the
+// result of its arithmetic, a float literal, a value set from either) with %f: "3.500000".
+func valueText(v *pongo2.Value) string {
+	switch x := v.Interface().(type) {
+	case float64:
+		return formatFloat(x)
+	case float32:
+		return formatFloat(float64(x))
+	}
 	return v.String()
+}
+
+// printFunc wraps every printed expression (strict.go), so a float prints as Python writes it.
+const printFunc = "_jinja_print"
+
+// printValue keeps v, safe flag included, giving a plain float the number type.
+func printValue(v *pongo2.Value) *pongo2.Value {
+	if x, ok := pyFloat(v).(number); ok {
+		if _, was := v.Interface().(number); !was {
+			return pongo2.AsValue(x)
+		}
+	}
+	return v
+}
+
+// pyFloat gives a plain float64 the number type, which fmt prints through its String method.
+func pyFloat(v *pongo2.Value) any {
+	switch x := v.Interface().(type) {
+	case float64:
+		return number(x)
+	case float32:
+		return number(x)
+	}
+	return v.Interface()
 }
 
 // pyQuoteURL is Python's urllib.parse.quote(s, safe="/"), which Jinja2's urlencode applies to

@@ -126,7 +126,7 @@ func filterMarkString(in *pongo2.Value, _ *pongo2.Value) (*pongo2.Value, *pongo2
 	if s := in.String(); holdsMark(s) {
 		return pongo2.AsSafeValue(s), nil
 	}
-	return pongo2.AsSafeValue(encodeMark(markString, strings.ToValidUTF8(in.String(), "\uFFFD"))), nil
+	return pongo2.AsSafeValue(encodeMark(markString, strings.ToValidUTF8(valueText(in), "\uFFFD"))), nil
 }
 
 // markCollectionJSON is what a list or map prints as: its JSON, marked so a list printed

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -99,6 +100,8 @@ func New(templatesDir, displayDir string) (*Engine, error) {
 	e.index()
 	e.loader = &sandboxLoader{root: root, resolve: e.resolveFile, source: e.compiledSource}
 	e.set = pongo2.NewSet("pipegen:"+displayDir, e.loader)
+	// Globals reach every template, an {% include … only %} too.
+	e.set.Globals[printFunc] = printValue
 	// Bans only work before the first template is added to the set.
 	// autoescape off would switch off the YAML escaping every "{{ value }}" relies on; |safe
 	// is the explicit, per-value way to insert raw text.
@@ -422,6 +425,9 @@ func (e *Engine) compilePongo2(file string) (tpl *pongo2.Template, perr *Error) 
 }
 
 // convertErr turns a pongo2 error into an *Error with a display path and a character column.
+// nestedErrRe is the framing of a pongo2 error flattened into another's message.
+var nestedErrRe = regexp.MustCompile(`^\[Error \(where: [a-z]+\)[^\]]*\] `)
+
 func (e *Engine) convertErr(err error, file string) *Error {
 	var pe *pongo2.Error
 	if !errors.As(err, &pe) {
@@ -429,7 +435,12 @@ func (e *Engine) convertErr(err error, file string) *Error {
 	}
 	msg := "template error"
 	if pe.OrigError != nil {
+		// An error inside a printed expression reaches here through the _jinja_print call
+		// (strict.go), which pongo2 flattens into text: keep the error, not pongo2's framing.
 		msg = pe.OrigError.Error()
+		for m := nestedErrRe.FindString(msg); m != ""; m = nestedErrRe.FindString(msg) {
+			msg = msg[len(m):]
+		}
 	}
 	line, col := pe.Line, pe.Column
 	if _, known := e.parsedFiles.Load(pe.Filename); known {
@@ -515,7 +526,7 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 		switch {
 		case !validIdent(k):
 			return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("variable name %q cannot be used in templates (letters, digits and _ only)", k)}
-		case k == "pipeline_id" || k == "pongo2" || k == argsFunc:
+		case k == "pipeline_id" || k == "pongo2" || k == argsFunc || k == printFunc:
 			return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("variable name %q is reserved", k)}
 		}
 		ctx[k] = convertValue(v)

@@ -164,7 +164,25 @@ func (e *Engine) strictSource(f *parsedFile) string {
 	visitNodes(f.nodes, func(n *node) {
 		switch n.kind {
 		case nodeVar:
-			add(n.it.toks)
+			toks := n.it.toks
+			if len(toks) == 0 {
+				break
+			}
+			// {{ e }} is compiled as {{ _jinja_print(e) }}: pongo2 prints a float its arithmetic
+			// or a literal made with %f, and calls no filter on a printed number.
+			// The ")" goes just before the closing }}, so pongo2's errors there keep their column;
+			// |safe, which pongo2 reads off the printed expression, is moved after the call.
+			first, last := toks[0], toks[len(toks)-1]
+			closing := ")"
+			for i := 1; i < len(toks); i++ {
+				if toks[i].is(tkIdent, "safe") && toks[i-1].is(tkSymbol, "|") {
+					closing = ")|safe"
+				}
+			}
+			all = append(all, ins{line: first.line, col: first.col, text: printFunc + "("})
+			add(toks)
+			line, col := skipSpace(f.src, last.line, last.end)
+			all = append(all, ins{line: line, col: col, text: closing})
 		case nodeTag:
 			add(strictArgs(n.name, n.args))
 		}
@@ -209,6 +227,25 @@ func (e *Engine) strictSource(f *parsedFile) string {
 		f.inserted = append(f.inserted, insertion{line: line, col: col, n: len(all[k].text)})
 	}
 	return b.String()
+}
+
+// skipSpace returns the position of the first character at or after line:col that is not
+// white space (columns count characters, as the scanner's do).
+func skipSpace(src string, line, col int) (int, int) {
+	l, c := 1, 1
+	for _, r := range src {
+		if l > line || (l == line && c >= col) {
+			if r != ' ' && r != '\t' && r != '\r' && r != '\n' {
+				return l, c
+			}
+		}
+		if r == '\n' {
+			l, c = l+1, 1
+		} else {
+			c++
+		}
+	}
+	return line, col
 }
 
 // originalColumn maps a character column of the compiled source back to the file's own.

@@ -12,8 +12,9 @@ import (
 // ("1.5" becomes "1.500000"), but it calls String() first on any fmt.Stringer; the kind stays
 // Float64, so arithmetic, comparisons and filters still see a number.
 //
-// Known limit: a float produced by pongo2 arithmetic ({{ ratio * 2 }}) is a plain float64 again
-// and prints with %f; `ratio == 1.5` compares number(1.5) with float64(1.5) as interfaces and is
+// A float produced by pongo2 arithmetic ({{ ratio * 2 }}) or a literal is a plain float64 again;
+// printed, it is given this type (printValue), and |add, |stringformat and |string write it
+// with formatFloat. Known limit: `ratio == 1.5` compares number(1.5) with float64(1.5) as interfaces and is
 // false (use `ratio >= 1.5 and ratio <= 1.5`, or compare integers).
 type number float64
 
