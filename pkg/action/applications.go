@@ -242,7 +242,7 @@ func applyApps(ctx, writeCtx context.Context, store front50.Store, items []plan.
 	if slices.Contains(wrote, true) {
 		bumpCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		rep.AppsLastModified, rep.AppsBumpErr = front50.BumpAppsLastModified(bumpCtx, as, nowMS)
+		rep.AppsLastModified, rep.AppsBumpErr = front50.BumpAppsLastModified(bumpCtx, as, time.UnixMilli(nowMS))
 	}
 	return failed
 }

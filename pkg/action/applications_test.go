@@ -119,9 +119,11 @@ func TestApplicationCreateUpdateIdempotent(t *testing.T) {
 		if !reflect.DeepEqual(perm, wantPerm) {
 			t.Errorf("application-permission.json\n got %v\nwant %v", perm, wantPerm)
 		}
+		// Stamped with the store's clock (S3's Date, or this machine's for a folder), never
+		// below what the objects were stamped with.
 		lm := string(env.raw(t, env.prefix+"applications/last-modified.json"))
-		if lm != `{"lastModified":`+itoa(created)+`}` {
-			t.Errorf("applications/last-modified.json = %s", lm)
+		if lm != `{"lastModified":`+itoa(rep.AppsLastModified)+`}` || rep.AppsLastModified < created {
+			t.Errorf("applications/last-modified.json = %s, reported %d, objects stamped %d", lm, rep.AppsLastModified, created)
 		}
 		checkIntegrity(t, storeSnapshot(t, env), env.prefix, false)
 

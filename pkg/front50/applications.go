@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Applications live in their own group, one folder per application holding two objects:
@@ -46,10 +47,10 @@ type AppStore interface {
 	GetApp(ctx context.Context, kind AppKind, name string) (*Object, error)
 	// PutApp validates body against Front50's model of kind, then writes it, conditionally as opt says.
 	PutApp(ctx context.Context, kind AppKind, name string, body []byte, opt PutOptions) (string, error)
-	// AppsLastModified and SetAppsLastModified are LastModified and SetLastModified of the
-	// applications group's last-modified.json.
-	AppsLastModified(ctx context.Context) (int64, error)
-	SetAppsLastModified(ctx context.Context, ms int64) error
+	// ReadAppsLastModified and WriteAppsLastModified are ReadLastModified and
+	// WriteLastModified of the applications group's last-modified.json.
+	ReadAppsLastModified(ctx context.Context) (int64, string, time.Time, error)
+	WriteAppsLastModified(ctx context.Context, ms int64, ifETag string) error
 }
 
 // ErrNoApplications: the store cannot hold applications.
@@ -85,17 +86,21 @@ func observeAppWrite(kind AppKind, name string, body []byte) {
 	}
 }
 
-// BumpAppsLastModified is BumpLastModified for applications/last-modified.json.
-func BumpAppsLastModified(ctx context.Context, s AppStore, nowMS int64) (int64, error) {
-	cur, err := s.AppsLastModified(ctx)
-	if err != nil {
-		return 0, err
-	}
-	v := max(nowMS, cur+1)
-	if err := s.SetAppsLastModified(ctx, v); err != nil {
-		return 0, err
-	}
-	return v, nil
+// BumpAppsLastModified is BumpLastModified for applications/last-modified.json: the store's
+// clock, a conditional write, never a smaller value.
+func BumpAppsLastModified(ctx context.Context, s AppStore, now time.Time) (int64, error) {
+	return bumpLastModified(ctx, appsLastModified{s}, now)
+}
+
+// appsLastModified gives the applications group's file the shape of lastModifiedRW.
+type appsLastModified struct{ s AppStore }
+
+func (a appsLastModified) ReadLastModified(ctx context.Context) (int64, string, time.Time, error) {
+	return a.s.ReadAppsLastModified(ctx)
+}
+
+func (a appsLastModified) WriteLastModified(ctx context.Context, ms int64, ifETag string) error {
+	return a.s.WriteAppsLastModified(ctx, ms, ifETag)
 }
 
 // appFolder is the folder name of an application: its name lower-cased, as Front50's key. The

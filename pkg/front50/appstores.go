@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -72,12 +73,12 @@ func (s *s3Store) PutApp(ctx context.Context, kind AppKind, name string, body []
 	return etag, err
 }
 
-func (s *s3Store) AppsLastModified(ctx context.Context) (int64, error) {
-	return s.readLastModified(ctx, s.lay.groupFolder(appGroup)+"/"+lastModifiedFile)
+func (s *s3Store) ReadAppsLastModified(ctx context.Context) (int64, string, time.Time, error) {
+	return s.readLastModifiedAt(ctx, s.lay.groupFolder(appGroup)+"/"+lastModifiedFile)
 }
 
-func (s *s3Store) SetAppsLastModified(ctx context.Context, ms int64) error {
-	return s.writeLastModified(ctx, s.lay.groupFolder(appGroup)+"/"+lastModifiedFile, ms)
+func (s *s3Store) WriteAppsLastModified(ctx context.Context, ms int64, ifETag string) error {
+	return s.writeLastModifiedAt(ctx, s.lay.groupFolder(appGroup)+"/"+lastModifiedFile, ms, ifETag)
 }
 
 func (s *fileStore) appDir() string { return filepath.Join(s.dir, appGroup) }
@@ -147,10 +148,10 @@ func (s *fileStore) PutApp(ctx context.Context, kind AppKind, name string, body 
 	return etag, err
 }
 
-func (s *fileStore) AppsLastModified(ctx context.Context) (int64, error) {
-	return readLastModified(filepath.Join(s.appDir(), lastModifiedFile))
+func (s *fileStore) ReadAppsLastModified(ctx context.Context) (int64, string, time.Time, error) {
+	return readLastModifiedAt(filepath.Join(s.appDir(), lastModifiedFile))
 }
 
-func (s *fileStore) SetAppsLastModified(ctx context.Context, ms int64) error {
-	return s.writeLastModified(ctx, filepath.Join(s.appDir(), lastModifiedFile), ms)
+func (s *fileStore) WriteAppsLastModified(ctx context.Context, ms int64, ifETag string) error {
+	return s.writeLastModifiedAt(ctx, filepath.Join(s.appDir(), lastModifiedFile), ms, ifETag)
 }

@@ -281,18 +281,25 @@ func (s *fileStore) writeLastModified(ctx context.Context, path string, ms int64
 
 // ReadLastModified: a local folder's clock is this machine's.
 func (s *fileStore) ReadLastModified(ctx context.Context) (int64, string, time.Time, error) {
-	body, err := os.ReadFile(s.lastModifiedPath())
+	return readLastModifiedAt(s.lastModifiedPath())
+}
+
+func readLastModifiedAt(path string) (int64, string, time.Time, error) {
+	body, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, "", time.Now(), nil
 	}
 	if err != nil {
-		return 0, "", time.Time{}, fmt.Errorf("read %s: %w", s.lastModifiedPath(), err)
+		return 0, "", time.Time{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return parseLastModified(body), fileETag(body), time.Now(), nil
 }
 
 func (s *fileStore) WriteLastModified(ctx context.Context, ms int64, ifETag string) error {
-	path := s.lastModifiedPath()
+	return s.writeLastModifiedAt(ctx, s.lastModifiedPath(), ms, ifETag)
+}
+
+func (s *fileStore) writeLastModifiedAt(ctx context.Context, path string, ms int64, ifETag string) error {
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

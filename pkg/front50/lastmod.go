@@ -51,6 +51,16 @@ const bumpAttempts = 5
 // is conditional on the file being as read; when another writer bumped it meanwhile, it is
 // read again. now is used only for a store that gives no clock.
 func BumpLastModified(ctx context.Context, s Store, now time.Time) (int64, error) {
+	return bumpLastModified(ctx, s, now)
+}
+
+// lastModifiedRW is one group's last-modified.json, read with its ETag and the store's clock.
+type lastModifiedRW interface {
+	ReadLastModified(ctx context.Context) (int64, string, time.Time, error)
+	WriteLastModified(ctx context.Context, ms int64, ifETag string) error
+}
+
+func bumpLastModified(ctx context.Context, s lastModifiedRW, now time.Time) (int64, error) {
 	var err error
 	for range bumpAttempts {
 		var cur int64

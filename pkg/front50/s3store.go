@@ -509,7 +509,10 @@ func (s *s3Store) writeLastModified(ctx context.Context, key string, ms int64) e
 
 // ReadLastModified takes the store's clock from the Date of its answer (S3's is to the second).
 func (s *s3Store) ReadLastModified(ctx context.Context) (int64, string, time.Time, error) {
-	key := s.lay.lastModifiedKey()
+	return s.readLastModifiedAt(ctx, s.lay.lastModifiedKey())
+}
+
+func (s *s3Store) readLastModifiedAt(ctx context.Context, key string) (int64, string, time.Time, error) {
 	var (
 		body  []byte
 		etag  string
@@ -551,7 +554,10 @@ func responseDate(err error) time.Time {
 }
 
 func (s *s3Store) WriteLastModified(ctx context.Context, ms int64, ifETag string) error {
-	key := s.lay.lastModifiedKey()
+	return s.writeLastModifiedAt(ctx, s.lay.lastModifiedKey(), ms, ifETag)
+}
+
+func (s *s3Store) writeLastModifiedAt(ctx context.Context, key string, ms int64, ifETag string) error {
 	opt := PutOptions{IfMatch: ifETag, IfNoneMatch: ifETag == ""}
 	body := lastModifiedBody(ms)
 	_, attempts, err := s.putKey(ctx, key, body, opt)

@@ -336,6 +336,34 @@ func runStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 				}
 			}
 		}},
+		{"BumpAppsLastModifiedStoreClock", func(t *testing.T, s Store) {
+			// applications/last-modified.json follows the same rule as the pipelines' file.
+			as, err := AppStoreOf(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ahead := time.Now().Add(time.Hour)
+			v, err := BumpAppsLastModified(ctx, as, ahead)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(time.UnixMilli(v)); d > time.Minute || d < -time.Minute {
+				t.Fatalf("first bump = %s, want the store's time (about now), not the machine's %s", time.UnixMilli(v), ahead)
+			}
+			cur, etag, _, err := as.ReadAppsLastModified(ctx)
+			if err != nil || cur != v || etag == "" {
+				t.Fatalf("ReadAppsLastModified = %d, %q, %v; want %d with an ETag", cur, etag, err, v)
+			}
+			if err := as.WriteAppsLastModified(ctx, v+10, "\"stale\""); !errors.Is(err, ErrPrecondition) {
+				t.Fatalf("write with a stale ETag: %v, want ErrPrecondition", err)
+			}
+			if v2, err := BumpAppsLastModified(ctx, as, ahead); err != nil || v2 <= v {
+				t.Fatalf("second bump = %d, %v; want more than %d", v2, err, v)
+			}
+			if lm, _, _, _ := s.ReadLastModified(ctx); lm != 0 {
+				t.Fatalf("the pipelines' last-modified.json = %d, want untouched", lm)
+			}
+		}},
 		{"LastModifiedConditional", func(t *testing.T, s Store) {
 			v, etag, clock, err := s.ReadLastModified(ctx)
 			if err != nil || v != 0 || etag != "" {
