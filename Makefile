@@ -25,7 +25,7 @@ $(VERSITYGW):
 # Every test, S3 ones included: each test package that needs S3 starts versitygw itself on a
 # free loopback port and stops it afterwards. PIPEGEN_REQUIRE_S3 turns "skip" into "fail".
 test: $(VERSITYGW) test-deps
-	PIPEGEN_VERSITYGW=$(VERSITYGW) PIPEGEN_REQUIRE_S3=1 PIPEGEN_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+	PIPEGEN_VERSITYGW=$(VERSITYGW) PIPEGEN_REQUIRE_S3=1 PIPEGEN_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 25m ./...
 
 # The references tests compare with, from Debian's packages, installed once per machine:
 # Jinja2 (templates), a JDK with Jackson (how Front50 reads an object), Chromium (web pages).
