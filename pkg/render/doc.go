@@ -8,9 +8,10 @@
 //     single-quoted, unquoted, block scalar, comment), so it reads back as exactly what was
 //     printed, or the render is refused at the {{ }} (marks.go, yamlctx.go, place.go).
 //     |tojson and |safe print their text as is.
-//   - Integers print as 3, other numbers in shortest form (1.5); lists and maps print as JSON.
-//     Known pongo2 limits: arithmetic producing a float prints with six decimals (use
-//     |floatformat), and a float variable compared with == to a literal is never equal.
+//   - Integers print as 3, floats as Python prints them (1.5, 3.0, 1e-07), whether they come
+//     from the variables, a literal or arithmetic (printValue); lists and maps print as JSON.
+//     In {% if %} and {% elif %} a float variable compares with == as in Jinja2 (condFilter).
+//     Known pongo2 limits: integers wrap past 2^63, and 2 == 2.0 is false.
 //   - Templates are found by name from the templates directory root (not relative to the
 //     including file): {% include "stages/bake.yml" %} or {% include "stages/bake" %}. Include,
 //     import and extends need a string literal; paths cannot leave the directory (.., absolute

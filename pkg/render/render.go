@@ -35,6 +35,16 @@ var setupPongo2 = sync.OnceValue(func() error {
 	if err := registerJinjaFilters(); err != nil {
 		return fmt.Errorf("register Jinja2 filters: %w", err)
 	}
+	if !pongo2.FilterExists(condNumFilter) {
+		if err := pongo2.RegisterFilter(condNumFilter, filterCondNumber); err != nil {
+			return fmt.Errorf("register pongo2 filter %s: %w", condNumFilter, err)
+		}
+	}
+	if !pongo2.FilterExists(condFilter) {
+		if err := pongo2.RegisterFilter(condFilter, filterStrictCondition); err != nil {
+			return fmt.Errorf("register pongo2 filter %s: %w", condFilter, err)
+		}
+	}
 	if !pongo2.FilterExists(strictFilter) {
 		if err := pongo2.RegisterFilter(strictFilter, filterStrictLookup); err != nil {
 			return fmt.Errorf("register pongo2 filter %s: %w", strictFilter, err)

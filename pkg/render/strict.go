@@ -21,6 +21,17 @@ import (
 
 const strictFilter = "_strict"
 
+// condFilter is strictFilter for the lookups of an {% if %} or {% elif %} condition: it also
+// gives a float variable back as a plain float64, because pongo2's == and != compare Go values
+// as interfaces, and number(2.5) is not float64(2.5) there, where Jinja2's 2.5 == 2.5 is true.
+// Printing is not affected: a condition's values are never printed. A bare name in a
+// condition (whose definition the static check already ensures) gets condNumFilter, which only
+// unwraps.
+const (
+	condFilter    = "_strict_cond"
+	condNumFilter = "_cond_num"
+)
+
 // none is Jinja2's None: false in a condition, printed "None", null in |tojson. A bool kind
 // keeps pongo2's truth test, negation and equality (none equals only none).
 type none bool
@@ -61,6 +72,45 @@ func filterStrictLookup(in *pongo2.Value, param *pongo2.Value) (*pongo2.Value, *
 		return nil, &pongo2.Error{Sender: "filter:" + strictFilter, OrigError: &strictFailure{site: param.Integer(), byte: true}}
 	}
 	return in, nil
+}
+
+func filterStrictCondition(in *pongo2.Value, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
+	out, err := filterStrictLookup(in, param)
+	if err != nil {
+		return nil, err
+	}
+	return filterCondNumber(out, nil)
+}
+
+func filterCondNumber(in *pongo2.Value, _ *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
+	if n, ok := in.Interface().(number); ok {
+		return pongo2.AsValue(float64(n)), nil
+	}
+	return in, nil
+}
+
+// condNames returns the indexes of the bare names of a condition: variables read whole, not
+// attributes, filter names or arguments, calls, or the subject of an `is` test.
+func condNames(toks []token) []int {
+	var out []int
+	for i, t := range toks {
+		if t.kind != tkIdent {
+			continue
+		}
+		if i > 0 && (toks[i-1].is(tkSymbol, ".") || toks[i-1].is(tkSymbol, "|") || toks[i-1].is(tkSymbol, ":")) {
+			continue
+		}
+		if i+1 < len(toks) && (toks[i+1].is(tkSymbol, "(") || toks[i+1].is(tkSymbol, ".") ||
+			toks[i+1].is(tkSymbol, "[") || toks[i+1].is(tkIdent, "is")) {
+			continue
+		}
+		switch t.val {
+		case "forloop", "block", "pipeline_id", "loop", "pongo2":
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 // strictTags lists, for each tag whose arguments hold expressions, where they start.
@@ -145,7 +195,7 @@ func (e *Engine) strictSource(f *parsedFile) string {
 		del       int // characters of the source the text replaces
 	}
 	var all []ins
-	add := func(toks []token) {
+	add := func(toks []token, filter string) {
 		for _, ed := range jinjaEdits(toks) {
 			all = append(all, ins(ed))
 		}
@@ -158,7 +208,12 @@ func (e *Engine) strictSource(f *parsedFile) string {
 			e.sites = append(e.sites, strictSite{file: f.file, line: first.line, col: first.col, text: tokText(f, toks[ch[0]:ch[1]])})
 			id := len(e.sites) - 1
 			e.sitesMu.Unlock()
-			all = append(all, ins{line: last.line, col: last.end, text: "|" + strictFilter + ":" + strconv.Itoa(id)})
+			all = append(all, ins{line: last.line, col: last.end, text: "|" + filter + ":" + strconv.Itoa(id)})
+		}
+		if filter == condFilter {
+			for _, i := range condNames(toks) {
+				all = append(all, ins{line: toks[i].line, col: toks[i].end, text: "|" + condNumFilter})
+			}
 		}
 	}
 	visitNodes(f.nodes, func(n *node) {
@@ -180,11 +235,15 @@ func (e *Engine) strictSource(f *parsedFile) string {
 				}
 			}
 			all = append(all, ins{line: first.line, col: first.col, text: printFunc + "("})
-			add(toks)
+			add(toks, strictFilter)
 			line, col := skipSpace(f.src, last.line, last.end)
 			all = append(all, ins{line: line, col: col, text: closing})
 		case nodeTag:
-			add(strictArgs(n.name, n.args))
+			filter := strictFilter
+			if n.name == "if" || n.name == "elif" {
+				filter = condFilter
+			}
+			add(strictArgs(n.name, n.args), filter)
 		}
 	})
 	for _, ed := range forElseEdits(f.nodes) {

@@ -14,8 +14,8 @@ import (
 //
 // A float produced by pongo2 arithmetic ({{ ratio * 2 }}) or a literal is a plain float64 again;
 // printed, it is given this type (printValue), and |add, |stringformat and |string write it
-// with formatFloat. Known limit: `ratio == 1.5` compares number(1.5) with float64(1.5) as interfaces and is
-// false (use `ratio >= 1.5 and ratio <= 1.5`, or compare integers).
+// with formatFloat. In an {% if %} condition a float variable is a plain float64 again
+// (condFilter), so `ratio == 1.5` holds as in Jinja2.
 type number float64
 
 func (n number) String() string { return formatFloat(float64(n)) }
