@@ -209,7 +209,7 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 		plan := []stepRun{
 			{name: StepRenderCold, cold: true, args: []string{"render", "-C", repo, "-o", "json"}},
 			{name: StepRenderWarm, args: []string{"render", "-C", repo, "-o", "json"}},
-			{name: StepFirstSync, cold: true, check: "created " + want, args: append([]string{"sync", "-q"}, storeArgs...)},
+			{name: StepFirstSync, cold: true, check: "created " + want, args: append([]string{"sync", "-q", "--allow-empty-store"}, storeArgs...)},
 			{name: StepDiffCold, cold: true, check: "unchanged " + want, args: append([]string{"diff"}, storeArgs...)},
 			{name: StepDiffWarm, check: "unchanged " + want, args: append([]string{"diff"}, storeArgs...)},
 			{name: StepSyncNoop, check: "nothing", args: append([]string{"sync", "-q"}, storeArgs...)},
