@@ -161,23 +161,13 @@ feed:
 }
 
 func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error) {
+	// A nested key (pipelines/backup/<id>/…) is live to Front50 but counts for name checks
+	// only, so its folder name is not held to the id rules.
 	nested := strings.Contains(info.ID, "/")
-	if nested {
-		obj, err := s.Get(ctx, info.ID)
-		if errors.Is(err, ErrNotFound) {
-			return nil, nil, nil
+	if !nested {
+		if err := ValidateID(info.ID); err != nil {
+			return nil, &Broken{ID: info.ID, ETag: info.ETag, Err: fmt.Errorf("folder name unusable by Front50: %w", err)}, nil
 		}
-		if err != nil {
-			return nil, nil, err
-		}
-		doc, err := DecodeStored(obj.Body)
-		if err != nil {
-			return nil, &Broken{ID: info.ID, Err: err}, nil
-		}
-		return &Pipeline{Info: obj.Info, Doc: doc, Raw: obj.Body, Nested: true}, nil, nil
-	}
-	if err := ValidateID(info.ID); err != nil {
-		return nil, &Broken{ID: info.ID, ETag: info.ETag, Err: fmt.Errorf("folder name unusable by Front50: %w", err)}, nil
 	}
 	obj, err := s.Get(ctx, info.ID)
 	if errors.Is(err, ErrNotFound) {
@@ -190,5 +180,5 @@ func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error
 	if err != nil {
 		return nil, &Broken{ID: info.ID, ETag: obj.ETag, Err: err}, nil
 	}
-	return &Pipeline{Info: obj.Info, Doc: doc, Raw: obj.Body}, nil, nil
+	return &Pipeline{Info: obj.Info, Doc: doc, Raw: obj.Body, Nested: nested}, nil, nil
 }
