@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -109,7 +110,7 @@ func validateApplication(folder string, doc map[string]any) error {
 				}
 				continue
 			}
-			for _, k := range sortedMapKeys(m) {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
 				isBool, known := trafficGuardKinds[k]
 				v := m[k]
 				switch {
@@ -133,7 +134,7 @@ func validateApplication(folder string, doc map[string]any) error {
 
 func validatePermission(folder string, doc map[string]any) error {
 	var errs []error
-	for _, k := range sortedMapKeys(doc) {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
 		if !permissionFields[k] {
 			errs = append(errs, fmt.Errorf("%q is not a field of Front50's application permission (it has no place for unknown fields)", k))
 		}
@@ -173,7 +174,7 @@ func validatePermission(folder string, doc map[string]any) error {
 		if !ok {
 			errs = append(errs, fmt.Errorf(`"permissions" is %s, want an object`, describe(v)))
 		}
-		for _, k := range sortedMapKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if !isAuthorization(k) {
 				errs = append(errs, fmt.Errorf("permissions.%s is not one of Fiat's authorizations (%s)", k, strings.Join(Authorizations, ", ")))
 				continue
@@ -195,13 +196,4 @@ func isAuthorization(s string) bool {
 		}
 	}
 	return false
-}
-
-func sortedMapKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // Node is a JSON value that remembers the order of its object's keys: a template keeps the
@@ -161,7 +163,7 @@ func FromValue(v any) *Node {
 	switch v := v.(type) {
 	case map[string]any:
 		n := &Node{Kind: Object, Map: map[string]*Node{}}
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			n.Keys = append(n.Keys, k)
 			n.Map[k] = FromValue(v[k])
 		}

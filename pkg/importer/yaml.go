@@ -366,12 +366,3 @@ func numberOK(n json.Number) bool {
 	y, oky := new(big.Float).SetString(string(back))
 	return isNum && okx && oky && x.Cmp(y) == 0 && strings.ContainsAny(string(back), ".eE") == strings.ContainsAny(n.String(), ".eE")
 }
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
