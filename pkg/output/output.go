@@ -22,6 +22,10 @@ func prettyJSON(v any) (string, error) {
 	return encodeJSON(v, "  ")
 }
 
+// JSONText is the JSON every view shows, for views outside this package (the web pages): keys
+// sorted, no HTML escaping, one line when indent is "".
+func JSONText(v any, indent string) (string, error) { return encodeJSON(v, indent) }
+
 func encodeJSON(v any, indent string) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -1,26 +1,24 @@
 package web
 
 import (
-	"encoding/json"
 	"html/template"
 
+	"github.com/pipegen/pipegen/pkg/output"
 	"github.com/pipegen/pipegen/pkg/stagegraph"
 )
 
-func compactJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "(" + err.Error() + ")"
-	}
-	return string(b)
-}
+// compactJSON and prettyJSON show values as every other view does (output.JSONText: SpEL's
+// < > & kept as written); html/template escapes them for the page.
+func compactJSON(v any) string { return jsonText(v, "") }
 
-func prettyJSON(v any) string {
-	b, err := json.MarshalIndent(v, "", "  ")
+func prettyJSON(v any) string { return jsonText(v, "  ") }
+
+func jsonText(v any, indent string) string {
+	s, err := output.JSONText(v, indent)
 	if err != nil {
 		return "(" + err.Error() + ")"
 	}
-	return string(b)
+	return s
 }
 
 func stagegraphOptions(id, label string) stagegraph.SVGOptions {

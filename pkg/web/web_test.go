@@ -396,3 +396,15 @@ func TestIndexShowsDrift(t *testing.T) {
 		t.Errorf("%d unchanged, want 2", n)
 	}
 }
+
+// SpEL's < > & reach the page as written (html/template escapes them for HTML), never as
+// JSON's \u003c escapes.
+func TestPageJSONKeepsSpEL(t *testing.T) {
+	v := map[string]any{"when": "${a < b && c > d}"}
+	if got, want := compactJSON(v), `{"when":"${a < b && c > d}"}`; got != want {
+		t.Errorf("compactJSON = %s, want %s", got, want)
+	}
+	if got := prettyJSON(v); strings.Contains(got, `\u00`) {
+		t.Errorf("prettyJSON = %s, HTML-escaped", got)
+	}
+}
