@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"regexp"
@@ -642,7 +643,12 @@ func (e *Engine) Reads(name string) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.get(file).refs, nil
+	c := e.get(file)
+	if len(c.errs) > 0 {
+		// The walk may have stopped early: a partial set would call read names unused.
+		return nil, c.errs[0]
+	}
+	return maps.Clone(c.refs), nil
 }
 
 // Check compiles the template and runs the static checks (undefined names, unsupported Jinja

@@ -687,3 +687,23 @@ func TestAutoescapeTagBanned(t *testing.T) {
 		t.Fatal("autoescape off must be refused: it disables YAML escaping")
 	}
 }
+
+// Reads answers only for a template that passed its checks: a walk stopped by a problem has
+// seen only part of the names, and the unused-variable warning would then be wrong.
+func TestReadsRefusesATemplateWithProblems(t *testing.T) {
+	e, _ := newTestEngine(t, map[string]string{
+		"ok.yml":  `name: "{{ a }}-{{ b.c }}"`,
+		"bad.yml": `name: "{{ a ~ b }}"`,
+	})
+	reads, err := e.Reads("ok")
+	if err != nil || !reads["a"] || !reads["b"] {
+		t.Fatalf("Reads(ok) = %v, %v; want a and b", reads, err)
+	}
+	reads["z"] = true
+	if again, _ := e.Reads("ok"); again["z"] {
+		t.Error("Reads hands out the engine's own map")
+	}
+	if reads, err := e.Reads("bad"); err == nil {
+		t.Errorf("Reads(bad) = %v, nil; want the template's problem", reads)
+	}
+}
