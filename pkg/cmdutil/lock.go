@@ -94,7 +94,12 @@ func NoteEmptyStore(ctx context.Context, ios *iostreams.IOStreams, p *Planned) {
 		return
 	}
 	has, err := action.StoreHasData(ctx, p.Store)
-	if err != nil || has {
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "%s could not tell whether %s holds Front50 data: %v\n",
+			ios.ErrColorScheme().Yellow("warning:"), p.Store.Location(), err)
+		return
+	}
+	if has {
 		return
 	}
 	fmt.Fprintf(ios.ErrOut, "%s %s is empty: it holds no Front50 data (a new store, or a mistyped location?); sync writes into it only with --allow-empty-store\n",
