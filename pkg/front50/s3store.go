@@ -282,17 +282,19 @@ func (s *s3Store) putChecked(ctx context.Context, key string, body []byte, opt P
 	if opt.IfMatch != "" && opt.IfNoneMatch {
 		return "", errors.New("put: IfMatch and IfNoneMatch cannot be combined")
 	}
-	etag, attempts, err := s.putKey(ctx, key, body, opt)
+	etag, version, attempts, err := s.putVersioned(ctx, key, body, opt)
 	if err != nil && opt.IfNoneMatch && errors.Is(err, ErrPrecondition) {
 		// Some S3 servers (versitygw) refuse a create while the key's latest version is a
 		// delete marker, though the object does not exist: a pipeline pruned and added back
 		// could never be written again.
 		if marker, lerr := s.latestIsDeleteMarker(ctx, key); lerr == nil && marker {
-			etag, attempts, err = s.putKey(ctx, key, body, PutOptions{})
+			etag, version, attempts, err = s.putVersioned(ctx, key, body, PutOptions{})
 		}
 	}
 	if err == nil {
-		if opt.IfNoneMatch {
+		// Only a versioned bucket answers with a version id, and only there can a delete
+		// marker be left under the key: an unversioned bucket costs no listing per create.
+		if opt.IfNoneMatch && version != "" {
 			if derr := s.dropDeleteMarkers(ctx, key); derr != nil {
 				return etag, s.wrap("put", key, fmt.Errorf("written, but its version history still holds a delete marker, which breaks Front50's pipeline history: %w", derr))
 			}
