@@ -254,7 +254,8 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 	defer cancel()
 	// Applications first: a pipeline of an application Front50 does not know is invisible in
 	// the UI. A pipeline whose application could not be written is not written either.
-	appFailed := applyApps(ctx, writeCtx, store, p.Applications, now().UnixMilli(), conc, rep)
+	stampMS := now().UnixMilli() // one createTs/updateTs for the run's applications and pipelines
+	appFailed := applyApps(ctx, writeCtx, store, p.Applications, stampMS, conc, rep)
 	if len(work) == 0 {
 		rep.Interrupted = ctx.Err() != nil
 		return rep, nil
@@ -272,7 +273,7 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 			outcomes[i] = &Outcome{Item: it, Err: fmt.Errorf("write %s/%s (%s): not written: its application was not written: %w", it.Application, it.Name, it.ID, err)}
 		}
 	}
-	ts := strconv.FormatInt(now().UnixMilli(), 10)
+	ts := strconv.FormatInt(stampMS, 10)
 	run := func(phase func(plan.Item) bool) {
 		// Once ctx is done parallel.Do starts nothing new; an outcome left nil was not started.
 		_ = parallel.Do(ctx, len(work), conc, func(i int) {
