@@ -23,36 +23,31 @@ import (
 // is the listed one (to the second: a GET's Last-Modified header has no milliseconds). Anything
 // else is a GET, whose answer is cached. Objects this Store writes are cached when the server's
 // ETag is the MD5 of what was written. Without a listing (a Get before any List, or of an id
-// the listing did not show) every Get goes to the store.
+// the listing did not show) every Get goes to the store. The objects of a store's applications
+// group are cached by the same rules (apps.go).
 type Store struct {
 	front50.Store
-	pack *Pack
+	objects objectPack
 
 	mu     sync.RWMutex
 	listed map[string]front50.Info // by lower-case id, from the last List
 }
 
-// WrapStore returns s with the object cache in d in front; with a nil d it returns s.
+// WrapStore returns s with the object cache in d in front; with a nil d it returns s. When s
+// holds applications, so does the result, cached too.
 func WrapStore(s front50.Store, d *Dir) front50.Store {
 	if d == nil {
 		return s
 	}
-	return &Store{Store: s, pack: d.pack(packName("objects", s.Location()))}
+	cs := &Store{Store: s, objects: objectPack{d.pack(packName("objects", s.Location()))}}
+	if as, err := front50.AppStoreOf(s); err == nil {
+		return newAppsStore(cs, as, d)
+	}
+	return cs
 }
 
-// Unwrap returns the cached store, so that front50.LockerOf finds its lock and
-// front50.AppStoreOf its applications (which are not cached).
+// Unwrap returns the cached store, so that front50.LockerOf finds its lock.
 func (s *Store) Unwrap() front50.Store { return s.Store }
-
-// entryMeta is the validator of an object entry: what the store said about the body cached.
-type entryMeta struct {
-	ETag         string `json:"etag"`
-	LastModified int64  `json:"lastModified,omitempty"` // unix seconds; 0 when unknown (written by us)
-	Size         int64  `json:"size"`
-	// MD5 is set when the ETag was the body's MD5 when cached: the entry is then only ever
-	// valid with a body whose MD5 is the listed ETag, whatever the time says.
-	MD5 bool `json:"md5,omitempty"`
-}
 
 // List lists the store and remembers what it showed.
 func (s *Store) List(ctx context.Context) ([]front50.Info, error) {
@@ -68,17 +63,18 @@ func (s *Store) List(ctx context.Context) ([]front50.Info, error) {
 	s.listed = listed
 	s.mu.Unlock()
 	// Objects gone from the store leave the cache when it is saved.
-	s.pack.Retain(func(id string) bool { _, ok := listed[id]; return ok })
+	s.objects.pack.Retain(func(id string) bool { _, ok := listed[id]; return ok })
 	return infos, nil
 }
 
 // Get serves a listed object from the cache when the entry is provably the listed version.
 func (s *Store) Get(ctx context.Context, id string) (*front50.Object, error) {
+	key := strings.ToLower(id)
 	s.mu.RLock()
-	in, listed := s.listed[strings.ToLower(id)]
+	in, listed := s.listed[key]
 	s.mu.RUnlock()
 	if listed {
-		if obj, ok := s.cached(id, in); ok {
+		if obj, ok := s.objects.hit(key, in); ok {
 			return obj, nil
 		}
 	}
@@ -86,13 +82,41 @@ func (s *Store) Get(ctx context.Context, id string) (*front50.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.remember(id, obj.Info, obj.Body)
+	s.objects.remember(key, obj.Info, obj.Body)
 	return obj, nil
 }
 
-// cached returns the entry for id when it holds the listed version.
-func (s *Store) cached(id string, in front50.Info) (*front50.Object, bool) {
-	validator, body, ok := s.pack.Get(strings.ToLower(id))
+// Put writes through and caches the body when the ETag proves what the server stored.
+func (s *Store) Put(ctx context.Context, id string, body []byte, opt front50.PutOptions) (string, error) {
+	etag, err := s.Store.Put(ctx, id, body, opt)
+	if err != nil {
+		return "", err
+	}
+	s.objects.written(strings.ToLower(id), etag, body)
+	return etag, nil
+}
+
+// objectPack holds store objects, each under a key with what the store said about it when it
+// was cached, and serves one only as the version a listing shows (see Store).
+type objectPack struct{ pack *Pack }
+
+// entryMeta is the validator of an object entry: what the store said about the body cached.
+type entryMeta struct {
+	ETag         string `json:"etag"`
+	LastModified int64  `json:"lastModified,omitempty"` // unix seconds; 0 when unknown (written by us)
+	Size         int64  `json:"size"`
+	// MD5 is set when the ETag was the body's MD5 when cached: the entry is then only ever
+	// valid with a body whose MD5 is the listed ETag, whatever the time says.
+	MD5 bool `json:"md5,omitempty"`
+}
+
+// hit returns the entry under key when it holds the version the listing shows as in. The
+// object's ID is key.
+func (o objectPack) hit(key string, in front50.Info) (*front50.Object, bool) {
+	if in.ETag == "" {
+		return nil, false // a listing without ETags proves nothing
+	}
+	validator, body, ok := o.pack.Get(key)
 	if !ok {
 		return nil, false
 	}
@@ -111,7 +135,7 @@ func (s *Store) cached(id string, in front50.Info) (*front50.Object, bool) {
 		return nil, false
 	}
 	info := in
-	info.ID = strings.ToLower(id)
+	info.ID = key
 	info.ETag = meta.ETag
 	if meta.LastModified != 0 {
 		info.LastModified = time.Unix(meta.LastModified, 0).UTC()
@@ -120,31 +144,27 @@ func (s *Store) cached(id string, in front50.Info) (*front50.Object, bool) {
 	return &front50.Object{Info: info, Body: bytes.Clone(body)}, true
 }
 
-func (s *Store) remember(id string, in front50.Info, body []byte) {
+// remember caches what a GET answered.
+func (o objectPack) remember(key string, in front50.Info, body []byte) {
 	meta := entryMeta{ETag: in.ETag, Size: int64(len(body)), MD5: isMD5Of(in.ETag, body)}
 	if !in.LastModified.IsZero() {
 		meta.LastModified = in.LastModified.Unix()
 	}
-	if meta.LastModified == 0 && !meta.MD5 {
+	if meta.ETag == "" || meta.LastModified == 0 && !meta.MD5 {
 		return // could never be validated
 	}
 	validator, err := json.Marshal(meta)
 	if err != nil {
 		return
 	}
-	s.pack.Put(strings.ToLower(id), validator, body)
+	o.pack.Put(key, validator, body)
 }
 
-// Put writes through and caches the body when the ETag proves what the server stored.
-func (s *Store) Put(ctx context.Context, id string, body []byte, opt front50.PutOptions) (string, error) {
-	etag, err := s.Store.Put(ctx, id, body, opt)
-	if err != nil {
-		return "", err
-	}
+// written caches what a write stored, when the ETag proves it.
+func (o objectPack) written(key, etag string, body []byte) {
 	if isMD5Of(etag, body) {
-		s.remember(id, front50.Info{ETag: etag}, body)
+		o.remember(key, front50.Info{ETag: etag}, body)
 	}
-	return etag, nil
 }
 
 // isMD5Of reports whether etag is the quoted or bare hex MD5 of body.

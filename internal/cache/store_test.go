@@ -19,6 +19,7 @@ import (
 type memStore struct {
 	mu      sync.Mutex
 	objects map[string]front50.Object
+	apps    map[string]front50.Object // by "folder/file", e.g. "shop/application-metadata.json"
 	md5     bool
 	seq     int
 	now     time.Time
@@ -26,7 +27,7 @@ type memStore struct {
 }
 
 func newMemStore(md5ETags bool) *memStore {
-	return &memStore{objects: map[string]front50.Object{}, md5: md5ETags, now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return &memStore{objects: map[string]front50.Object{}, apps: map[string]front50.Object{}, md5: md5ETags, now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 }
 
 func (m *memStore) etag(body []byte) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pipegen/pipegen/internal/cache"
 	"github.com/pipegen/pipegen/internal/parallel"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/importer"
@@ -96,9 +97,11 @@ func collectProviders(v any, set map[string]bool) {
 	}
 }
 
-// planApps reads the applications the plan concerns and plans them.
-func planApps(ctx context.Context, store front50.Store, b *Build, f Filter, adopt bool, conc int) ([]plan.AppItem, plan.AppCounts, error) {
-	as, err := front50.AppStoreOf(store)
+// planApps reads the applications the plan concerns and plans them. One listing says which
+// objects exist: an object it shows absent is not read, and through the cache (c, nil for
+// none) one it shows unchanged since the last run is not read either.
+func planApps(ctx context.Context, store front50.Store, c *cache.Dir, b *Build, f Filter, adopt bool, conc int) ([]plan.AppItem, plan.AppCounts, error) {
+	as, err := front50.AppStoreOf(cachedStore(store, c))
 	if err != nil {
 		return nil, plan.AppCounts{}, err
 	}
@@ -107,39 +110,48 @@ func planApps(ctx context.Context, store front50.Store, b *Build, f Filter, adop
 	for _, s := range b.Services {
 		inRepo[s.Name] = true
 	}
-	listed, err := as.ListApplications(ctx)
+	listing, err := as.ListApplications(ctx)
 	if err != nil {
 		return nil, plan.AppCounts{}, fmt.Errorf("list applications: %w", err)
 	}
-	// Applications the repo has no service for are read only to find pipegen's own (kept).
-	names := make([]string, 0, len(desired))
-	for _, d := range desired {
-		names = append(names, d.Name)
+	listed := make(map[string]front50.AppInfo, len(listing))
+	for _, in := range listing {
+		listed[in.ID] = in
 	}
-	var others []string
-	for _, in := range listed {
-		if !inRepo[in.ID] && matchAny(f.Services, in.ID) && front50.ValidateID(in.ID) == nil {
-			others = append(others, in.ID)
+	// Applications the repo has no service for are read only to find pipegen's own (kept).
+	type read struct {
+		name       string
+		meta, perm bool
+	}
+	reads := make([]read, 0, len(desired))
+	for _, d := range desired {
+		in := listed[strings.ToLower(d.Name)]
+		reads = append(reads, read{d.Name, in.Metadata != nil, in.Permission != nil})
+	}
+	for _, in := range listing {
+		if in.Metadata != nil && !inRepo[in.ID] && matchAny(f.Services, in.ID) && front50.ValidateID(in.ID) == nil {
+			reads = append(reads, read{name: in.ID, meta: true})
 		}
 	}
-	all := append(slices.Clone(names), others...)
-	stored := make([]*plan.StoredApp, len(all))
-	errs := make([]error, len(all))
-	if err := parallel.Do(ctx, len(all), conc, func(i int) {
-		stored[i], errs[i] = readApp(ctx, as, all[i], i < len(names))
+	stored := make([]*plan.StoredApp, len(reads))
+	errs := make([]error, len(reads))
+	if err := parallel.Do(ctx, len(reads), conc, func(i int) {
+		stored[i], errs[i] = readApp(ctx, as, reads[i].name, reads[i].meta, reads[i].perm)
 	}); err != nil {
 		return nil, plan.AppCounts{}, err
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, plan.AppCounts{}, err
 	}
+	// The diff saved the cache before the applications were read.
+	_ = c.Save()
 	byName := map[string]*plan.StoredApp{}
-	for i, n := range names {
-		byName[n] = stored[i]
+	for i, d := range desired {
+		byName[d.Name] = stored[i]
 	}
 	var orphans []*plan.StoredApp
-	for _, s := range stored[len(names):] {
-		if s == nil || s.Doc == nil {
+	for _, s := range stored[len(desired):] {
+		if s.Doc == nil {
 			continue
 		}
 		if m, ok := plan.AppMarkerOf(s.Doc); ok && m.Service == s.Name {
@@ -150,35 +162,42 @@ func planApps(ctx context.Context, store front50.Store, b *Build, f Filter, adop
 	return items, counts, nil
 }
 
-// readApp reads both objects of an application; withPerm false skips the permission object.
-func readApp(ctx context.Context, as front50.AppStore, name string, withPerm bool) (*plan.StoredApp, error) {
+// readApp reads the objects of an application that meta and perm ask for; an object not asked
+// for, or not found, is absent.
+func readApp(ctx context.Context, as front50.AppStore, name string, meta, perm bool) (*plan.StoredApp, error) {
 	s := &plan.StoredApp{Name: name}
-	obj, err := as.GetApp(ctx, front50.AppMetadata, name)
-	switch {
-	case errors.Is(err, front50.ErrNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("read application %s: %w", name, err)
-	default:
-		if s.Doc, err = front50.DecodeStored(obj.Body); err != nil {
-			return nil, fmt.Errorf("read application %s: %s is not an object Front50 can read (%v); fix or remove it first", name, "application-metadata.json", err)
+	var err error
+	if meta {
+		if s.Doc, s.ETag, err = readAppObject(ctx, as, front50.AppMetadata, name); err != nil {
+			return nil, err
 		}
-		s.ETag = obj.ETag
 	}
-	if !withPerm {
-		return s, nil
-	}
-	obj, err = as.GetApp(ctx, front50.AppPermission, name)
-	switch {
-	case errors.Is(err, front50.ErrNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("read permissions of application %s: %w", name, err)
-	default:
-		if s.Perm, err = front50.DecodeStored(obj.Body); err != nil {
-			return nil, fmt.Errorf("read permissions of application %s: %s is not an object Front50 can read (%v); fix or remove it first", name, "application-permission.json", err)
+	if perm {
+		if s.Perm, s.PermETag, err = readAppObject(ctx, as, front50.AppPermission, name); err != nil {
+			return nil, err
 		}
-		s.PermETag = obj.ETag
 	}
 	return s, nil
+}
+
+// readAppObject reads one object of an application's folder: nil when there is none.
+func readAppObject(ctx context.Context, as front50.AppStore, kind front50.AppKind, name string) (map[string]any, string, error) {
+	what := "application " + name
+	if kind == front50.AppPermission {
+		what = "permissions of application " + name
+	}
+	obj, err := as.GetApp(ctx, kind, name)
+	switch {
+	case errors.Is(err, front50.ErrNotFound):
+		return nil, "", nil
+	case err != nil:
+		return nil, "", fmt.Errorf("read %s: %w", what, err)
+	}
+	doc, err := front50.DecodeStored(obj.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %s is not an object Front50 can read (%v); fix or remove it first", what, kind, err)
+	}
+	return doc, obj.ETag, nil
 }
 
 // AppOutcome is what happened to one application of the plan.
@@ -337,7 +356,7 @@ func staleApps(ctx context.Context, store front50.Store, items []planfile.AppIte
 		if it.Desired == nil && it.DesiredPerm == nil {
 			continue // nothing to write: applying the plan leaves it as it is, whatever it is now
 		}
-		s, err := readApp(ctx, as, it.Name, true)
+		s, err := readApp(ctx, as, it.Name, true, true)
 		if err != nil {
 			return nil, err
 		}
@@ -366,7 +385,7 @@ func importedApplication(ctx context.Context, store front50.Store, app string) (
 	if err != nil {
 		return nil, err
 	}
-	s, err := readApp(ctx, as, app, true)
+	s, err := readApp(ctx, as, app, true, true)
 	if err != nil || s.Doc == nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/plan"
@@ -408,4 +409,78 @@ func TestImportApplication(t *testing.T) {
 	if it.Action != plan.AppConflict || len(it.Changes) != 0 || it.Permissions != nil {
 		t.Fatalf("after import: %+v", it)
 	}
+}
+
+// A diff reads only the application objects the listing shows, and through the cache (S3)
+// none that are unchanged since the last run; an application changed behind pipegen's back
+// (same size, within the same second) is read again and shown as changed.
+func TestApplicationReadsCounted(t *testing.T) {
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		cached := env.prefix != "" // the file store is read from disk, never cached
+		r := newRepo(t, map[string]string{
+			"templates/deploy.yml": appTemplate,
+			"services/shop.yaml":   declaredService,
+			"services/cart.yaml":   "name: cart\nstacks:\n  prod: {pipelines: [deploy]}\n",
+		})
+		s := newSyncer(t, r, env)
+		counted, stats := front50.Counted(s.store)
+		s.store = counted
+		diff := func(opt DiffOptions) (*Result, int64) {
+			t.Helper()
+			list, gets := stats.AppList, stats.AppGet
+			res := s.diff(opt)
+			if n := stats.AppList - list; n != 1 {
+				t.Fatalf("%d application listings, want 1", n)
+			}
+			return res, stats.AppGet - gets
+		}
+
+		res, gets := diff(DiffOptions{})
+		if gets != 0 {
+			t.Errorf("diff of an empty store read %d application objects; the listing shows none", gets)
+		}
+		s.now = s.now.Add(time.Second)
+		rep, err := Apply(context.Background(), s.store, res.Plan, SyncOptions{DiffOptions: DiffOptions{CacheDir: res.CacheDir}, Now: func() time.Time { return s.now }})
+		if err != nil || rep.Err() != nil {
+			t.Fatalf("sync: %v %v", err, rep.Err())
+		}
+
+		// Stored now: shop's application and permissions, cart's application (a minimal one
+		// has no permission object, and nothing reads it).
+		const stored = 3
+		want := int64(stored)
+		if cached {
+			want = 0 // what sync wrote is cached
+		}
+		for range 2 {
+			res, gets = diff(DiffOptions{})
+			if res.Plan.HasChanges() {
+				t.Fatalf("after sync: %+v", res.Plan.AppCounts)
+			}
+			if gets != want {
+				t.Errorf("no-change diff read %d application objects, want %d", gets, want)
+			}
+		}
+		if _, gets = diff(DiffOptions{NoCache: true}); gets != stored {
+			t.Errorf("diff without cache read %d application objects, want the %d stored", gets, stored)
+		}
+
+		// Someone edits the application in the UI: same size, and most likely within the second
+		// of the sync (the same second is proven harmless in internal/cache).
+		key := env.prefix + "applications/shop/application-metadata.json"
+		body := env.raw(t, key)
+		edited := bytes.Replace(body, []byte("shop-team@corp.example"), []byte("shop-crew@corp.example"), 1)
+		if bytes.Equal(edited, body) {
+			t.Fatalf("test setup: no email in %s", body)
+		}
+		env.put(t, key, edited)
+		res, gets = diff(DiffOptions{})
+		if want := map[bool]int64{true: 1, false: stored}[cached]; gets != want {
+			t.Errorf("after the edit: read %d application objects, want %d", gets, want)
+		}
+		it := appItem(t, res.Plan, "shop")
+		if it.Action != plan.AppUpdate || len(it.Changes) != 1 || it.Changes[0].Path != "email" {
+			t.Fatalf("the edited application: %+v", it)
+		}
+	})
 }

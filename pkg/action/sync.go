@@ -100,7 +100,7 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 		return res, err
 	}
 	res.Plan.Unmanaged = plan.FindUnmanaged(state, b.InScopeApplications(), res.Plan)
-	res.Plan.Applications, res.Plan.AppCounts, err = planApps(ctx, store, b, opt.Filter, opt.Adopt, conc)
+	res.Plan.Applications, res.Plan.AppCounts, err = planApps(ctx, store, c, b, opt.Filter, opt.Adopt, conc)
 	return res, err
 }
 

@@ -104,6 +104,6 @@ func (f *Flags) PrintStats(fac *Factory, p *Planned) {
 		return
 	}
 	s := p.Stats // read after every call has returned
-	fmt.Fprintf(fac.IOStreams.ErrOut, "store requests: %d list, %d get, %d put, %d delete (%s)\n",
-		s.List, s.Get, s.Put, s.Delete, p.Store.Location())
+	fmt.Fprintf(fac.IOStreams.ErrOut, "store requests: %d list, %d get, %d put, %d delete; applications: %d list, %d get, %d put (%s)\n",
+		s.List, s.Get, s.Put, s.Delete, s.AppList, s.AppGet, s.AppPut, p.Store.Location())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,9 +41,10 @@ func (k AppKind) String() string { return k.file() }
 // AppStore reads and writes Front50's applications group. Both stores implement it; a wrapper
 // (Counted, the read cache) reaches it through Unwrap.
 type AppStore interface {
-	// ListApplications returns one Info per folder that holds an application-metadata.json, ID
-	// being the folder name (the application name lower-cased).
-	ListApplications(ctx context.Context) ([]Info, error)
+	// ListApplications returns what one listing of the group shows: an AppInfo per folder that
+	// holds either object, sorted by ID. The file store's Infos carry no ETag (it is the MD5 of
+	// the content: computing it is reading the file, which is what GetApp does).
+	ListApplications(ctx context.Context) ([]AppInfo, error)
 	// GetApp returns one object of an application's folder; ErrNotFound when absent.
 	GetApp(ctx context.Context, kind AppKind, name string) (*Object, error)
 	// PutApp validates body against Front50's model of kind, then writes it, conditionally as opt says.
@@ -51,6 +53,59 @@ type AppStore interface {
 	// WriteLastModified of the applications group's last-modified.json.
 	ReadAppsLastModified(ctx context.Context) (int64, string, time.Time, error)
 	WriteAppsLastModified(ctx context.Context, ms int64, ifETag string) error
+}
+
+// AppInfo is what a listing shows of one application's folder.
+type AppInfo struct {
+	ID string // the folder name: the application name lower-cased
+	// Metadata and Permission describe the folder's two objects; nil when the listing shows
+	// none. Their IDs are the folder's.
+	Metadata, Permission *Info
+}
+
+// Of returns the Info of one of the two objects (nil when absent).
+func (a AppInfo) Of(kind AppKind) *Info {
+	if kind == AppPermission {
+		return a.Permission
+	}
+	return a.Metadata
+}
+
+// appListing gathers listed objects into AppInfos, one per folder, sorted by ID.
+type appListing map[string]*AppInfo
+
+// add records the object file of folder; files other than the two of an application are
+// ignored.
+func (l appListing) add(folder, file string, in Info) {
+	var kind AppKind
+	switch file {
+	case appMetadataFile:
+		kind = AppMetadata
+	case appPermissionFile:
+		kind = AppPermission
+	default:
+		return
+	}
+	a := l[folder]
+	if a == nil {
+		a = &AppInfo{ID: folder}
+		l[folder] = a
+	}
+	in.ID = folder
+	if kind == AppPermission {
+		a.Permission = &in
+	} else {
+		a.Metadata = &in
+	}
+}
+
+func (l appListing) sorted() []AppInfo {
+	out := make([]AppInfo, 0, len(l))
+	for _, a := range l {
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // ErrNoApplications: the store cannot hold applications.

@@ -7,45 +7,31 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-func (s *s3Store) ListApplications(ctx context.Context) ([]Info, error) {
+func (s *s3Store) ListApplications(ctx context.Context) ([]AppInfo, error) {
 	prefix := s.lay.groupFolder(appGroup) + "/"
-	var infos []Info
-	var token *string
-	for {
-		var page *s3.ListObjectsV2Output
-		_, err := s.retry.do(ctx, func(ctx context.Context) error {
-			var err error
-			page, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
-				Bucket: &s.bucket, Prefix: &prefix, MaxKeys: aws.Int32(s.pageSize), ContinuationToken: token,
-			})
-			return err
-		})
-		if err != nil {
-			return nil, s.wrap("list", prefix, err)
-		}
-		for _, o := range page.Contents {
+	apps := appListing{}
+	err := s.listPages(ctx, prefix, func(objs []types.Object) bool {
+		for _, o := range objs {
 			rest, _ := strings.CutPrefix(aws.ToString(o.Key), prefix)
-			folder, ok := strings.CutSuffix(rest, "/"+appMetadataFile)
-			if !ok || folder == "" || strings.Contains(folder, "/") {
+			folder, file, ok := strings.Cut(rest, "/")
+			if !ok || folder == "" || strings.Contains(file, "/") {
 				continue
 			}
-			infos = append(infos, Info{ID: folder, ETag: aws.ToString(o.ETag), LastModified: aws.ToTime(o.LastModified), Size: aws.ToInt64(o.Size)})
+			apps.add(folder, file, Info{ETag: aws.ToString(o.ETag), LastModified: aws.ToTime(o.LastModified), Size: aws.ToInt64(o.Size)})
 		}
-		if !aws.ToBool(page.IsTruncated) || aws.ToString(page.NextContinuationToken) == "" {
-			break
-		}
-		token = page.NextContinuationToken
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
-	return infos, nil
+	return apps.sorted(), nil
 }
 
 func (s *s3Store) GetApp(ctx context.Context, kind AppKind, name string) (*Object, error) {
@@ -83,7 +69,8 @@ func (s *s3Store) WriteAppsLastModified(ctx context.Context, ms int64, ifETag st
 
 func (s *fileStore) appDir() string { return filepath.Join(s.dir, appGroup) }
 
-func (s *fileStore) ListApplications(ctx context.Context) ([]Info, error) {
+// ListApplications looks at the files without reading them (see AppStore).
+func (s *fileStore) ListApplications(ctx context.Context) ([]AppInfo, error) {
 	entries, err := os.ReadDir(s.appDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -91,22 +78,27 @@ func (s *fileStore) ListApplications(ctx context.Context) ([]Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", s.appDir(), err)
 	}
-	var infos []Info
+	apps := appListing{}
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		obj, err := s.read(filepath.Join(s.appDir(), e.Name(), appMetadataFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		for _, file := range []string{appMetadataFile, appPermissionFile} {
+			path := filepath.Join(s.appDir(), e.Name(), file)
+			fi, err := os.Stat(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err == nil && !fi.Mode().IsRegular() {
+				err = fmt.Errorf("%s is not a regular file", path)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", s.appDir(), err)
+			}
+			apps.add(e.Name(), file, Info{LastModified: fi.ModTime(), Size: fi.Size()})
 		}
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", s.appDir(), err)
-		}
-		obj.ID = e.Name()
-		infos = append(infos, obj.Info)
 	}
-	return infos, nil
+	return apps.sorted(), nil
 }
 
 func (s *fileStore) appPath(kind AppKind, name string) (string, error) {

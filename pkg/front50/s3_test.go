@@ -352,6 +352,33 @@ func TestS3ListPages(t *testing.T) {
 	}
 }
 
+// A listing the server says is truncated but gives no way to go on is an error, not a listing
+// of the first page, for the pipelines and the applications alike.
+func TestS3TruncatedListingWithoutToken(t *testing.T) {
+	rt := newCountingTransport(func(_ int, req *http.Request) (*http.Response, error, bool) {
+		if req.Method != "GET" || req.URL.Query().Get("list-type") != "2" {
+			return nil, nil, false
+		}
+		body := `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+			`<Name>b</Name><Prefix>` + req.URL.Query().Get("prefix") + `</Prefix><KeyCount>0</KeyCount><MaxKeys>2</MaxKeys>` +
+			`<IsTruncated>true</IsTruncated></ListBucketResult>`
+		return &http.Response{
+			StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"application/xml"}},
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: req,
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		}, nil, true
+	})
+	st, _ := newS3Store(t, func(c *Config) { c.HTTPClient = &http.Client{Transport: rt} })
+	ctx := context.Background()
+	const want = "truncated listing without a continuation token"
+	if _, err := st.List(ctx); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("List = %v, want %q", err, want)
+	}
+	if _, err := st.ListApplications(ctx); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ListApplications = %v, want %q", err, want)
+	}
+}
+
 // --- faults -----------------------------------------------------------------
 
 func errorResponse(req *http.Request, status int, code string) *http.Response {

@@ -336,6 +336,72 @@ func runStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 				}
 			}
 		}},
+		{"ListApplications", func(t *testing.T, s Store) {
+			as, err := AppStoreOf(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if apps, err := as.ListApplications(ctx); err != nil || len(apps) != 0 {
+				t.Fatalf("ListApplications of an empty store = %v, %v", apps, err)
+			}
+			put := func(kind AppKind, name, body string) string {
+				t.Helper()
+				etag, err := as.PutApp(ctx, kind, name, []byte(body), PutOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return etag
+			}
+			shop := put(AppMetadata, "shop", `{"name":"SHOP","email":"a@b.c"}`)
+			shopPerm := put(AppPermission, "shop", `{"name":"shop","permissions":{"READ":["x"]}}`)
+			cart := put(AppMetadata, "cart", `{"name":"CART"}`)
+			webPerm := put(AppPermission, "web", `{"name":"web","permissions":{}}`) // no application object
+			if _, err := BumpAppsLastModified(ctx, as, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			// Neither an application's object nor in an application's folder: not listed.
+			rawPut(t, s, rawPrefix(s)+"applications/shop/other.json", []byte(`{}`))
+			rawPut(t, s, rawPrefix(s)+"applications/backup/old/application-metadata.json", []byte(`{"name":"OLD"}`))
+			apps, err := as.ListApplications(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type row struct {
+				id         string
+				meta, perm string // ETag, "-" when absent
+			}
+			want := []row{{"cart", cart, "-"}, {"shop", shop, shopPerm}, {"web", "-", webPerm}}
+			var got []row
+			for _, a := range apps {
+				r := row{id: a.ID, meta: "-", perm: "-"}
+				for _, kind := range []AppKind{AppMetadata, AppPermission} {
+					in := a.Of(kind)
+					if in == nil {
+						continue
+					}
+					obj, err := as.GetApp(ctx, kind, a.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if in.ID != a.ID || in.Size != obj.Size || in.ETag != "" && !SameETag(in.ETag, obj.ETag) {
+						t.Errorf("%s %s listed as %+v, read as %+v", a.ID, kind, *in, obj.Info)
+					}
+					if _, file := s.(*fileStore); file != (in.ETag == "") {
+						t.Errorf("%s %s: listed ETag %q (the file store's listing has none, S3's always one)", a.ID, kind, in.ETag)
+					}
+					etag := obj.ETag
+					if kind == AppMetadata {
+						r.meta = etag
+					} else {
+						r.perm = etag
+					}
+				}
+				got = append(got, r)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("ListApplications = %v, want %v", got, want)
+			}
+		}},
 		{"BumpAppsLastModifiedStoreClock", func(t *testing.T, s Store) {
 			// applications/last-modified.json follows the same rule as the pipelines' file.
 			as, err := AppStoreOf(s)
