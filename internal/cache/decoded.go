@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 )
 
 // Decoded caches the decoding of rendered templates: YAML text to JSON-compatible values.
@@ -27,6 +28,8 @@ func NewDecoded(d *Dir) *Decoded {
 	return &Decoded{pack: d.pack(packName("decoded", "")), build: build}
 }
 
+var errMismatch = errors.New("cache: entry made from other text or by another build")
+
 func (c *Decoded) validator(text []byte) []byte {
 	sum := sha256.Sum256(text)
 	return append([]byte(c.build+"\x00"), sum[:]...)
@@ -38,12 +41,16 @@ func (c *Decoded) Get(identity string, text []byte) (any, bool) {
 	if c == nil {
 		return nil, false
 	}
-	validator, payload, ok := c.pack.Get(identity)
-	if !ok || !bytes.Equal(validator, c.validator(text)) {
-		return nil, false
-	}
-	v, err := decodeValue(payload)
-	if err != nil {
+	want := c.validator(text)
+	var v any
+	var err error
+	if !c.pack.view(identity, func(validator, payload []byte) {
+		if !bytes.Equal(validator, want) {
+			err = errMismatch
+			return
+		}
+		v, err = decodeValue(payload) // copies what it keeps: the payload's buffer is reused
+	}) || err != nil {
 		return nil, false
 	}
 	return v, true

@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -140,8 +139,7 @@ func (o objectPack) hit(key string, in front50.Info) (*front50.Object, bool) {
 	if meta.LastModified != 0 {
 		info.LastModified = time.Unix(meta.LastModified, 0).UTC()
 	}
-	// A copy: the caller owns what Get returns, the pack keeps its own.
-	return &front50.Object{Info: info, Body: bytes.Clone(body)}, true
+	return &front50.Object{Info: info, Body: body}, true // read afresh: the caller's to keep
 }
 
 // remember caches what a GET answered.
