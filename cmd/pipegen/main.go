@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/pipegen/pipegen/internal/heapprof"
 	"github.com/pipegen/pipegen/pkg/cmd/root"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
 )
@@ -34,8 +35,19 @@ func run() int {
 	}()
 
 	f := cmdutil.New(version, commit)
+	// PIPEGEN_HEAPPROFILE=FILE: a heap profile near the peak of live heap (docs/PERFORMANCE.md).
+	// A profile that cannot be written is reported but does not change the command's result.
+	prof, err := heapprof.FromEnv()
+	if err != nil {
+		fmt.Fprintf(f.IOStreams.ErrOut, "warning: %v\n", err)
+	}
+	defer func() {
+		if err := prof.Stop(); err != nil {
+			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s: %v\n", heapprof.EnvVar, err)
+		}
+	}()
 	cmd := root.NewCmd(f)
-	err := cmd.ExecuteContext(ctx)
+	err = cmd.ExecuteContext(ctx)
 	if err != nil {
 		var ee *cmdutil.ExitError
 		if !errors.As(err, &ee) || ee.Err != nil {
