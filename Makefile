@@ -55,14 +55,15 @@ demo: build
 	@echo; echo "== what Front50 would read"; find .pipegen/front50 -type f -name '*.json' | sort
 	@echo; echo "== pipegen diff --exit-code   (after sync: nothing to do, exit 0)"; $(PIPEGEN) diff --exit-code
 
-# The end-to-end benchmark (issue 5): synthetic repos of 50, 250 and 1000 services against
-# versitygw on loopback; prints the table and writes it to docs/bench-results.md. Then the Go
-# micro-benchmarks of the hot paths.
+# The end-to-end benchmark (issues 5 and 16): synthetic repos of 1008 and 10008 pipelines
+# against versitygw on loopback and in the embedded store, the seed's algorithm at 1008; prints
+# the tables and writes them to docs/bench-results.md. Then the Go micro-benchmarks of the hot
+# paths. BENCHFLAGS adds options, e.g. BENCHFLAGS='-heapprofile /tmp/heap'.
 # The seed's Python baseline needs Debian's jinja2, yaml, boto3 and deepdiff for /usr/bin/python3;
 # without them (no root, no apt) the table says it was skipped.
 bench: $(VERSITYGW) build
 	@/usr/bin/python3 -c 'import jinja2, yaml, boto3, deepdiff' 2>/dev/null || (apt-get update -q && apt-get install -y -q python3-jinja2 python3-yaml python3-boto3 python3-deepdiff) >/dev/null 2>&1 || echo "bench: Python baseline will be skipped"
-	PIPEGEN_VERSITYGW=$(VERSITYGW) $(GO) run ./cmd/pipegen-bench -pipegen $(PIPEGEN) -out docs/bench-results.md
+	PIPEGEN_VERSITYGW=$(VERSITYGW) $(GO) run ./cmd/pipegen-bench -pipegen $(PIPEGEN) -out docs/bench-results.md $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/... ./internal/cache
 
 lint:

@@ -22,7 +22,7 @@ func main() {
 	var services, baseline, env, out string
 	flag.StringVar(&opt.Pipegen, "pipegen", "bin/pipegen", "the pipegen binary to measure")
 	flag.StringVar(&out, "out", "", "write the results as Markdown to this file too")
-	flag.StringVar(&services, "services", "50,84,250,1000", "repo sizes in services (12 pipelines each)")
+	flag.StringVar(&services, "services", "84,834", "repo sizes in services (12 pipelines each): 1008 and 10008 pipelines, the sizes issue 16's targets compare")
 	flag.IntVar(&opt.Repeat, "repeat", 3, "runs per step (median reported) for repos of at most -repeat-max pipelines")
 	flag.IntVar(&opt.RepeatMax, "repeat-max", 3000, "bigger repos run once")
 	flag.StringVar(&baseline, "baseline", "84", "repo sizes (services) on which to run the Python seed baseline; empty for none")
@@ -31,6 +31,7 @@ func main() {
 	flag.StringVar(&env, "env", "", "extra environment for pipegen, space-separated KEY=VALUE (e.g. GOGC=400)")
 	flag.StringVar(&opt.WorkDir, "work", "", "folder for repos and server data (default: a temporary one)")
 	flag.BoolVar(&opt.Keep, "keep", false, "keep the work folder")
+	flag.StringVar(&opt.HeapProfiles, "heapprofile", "", "write a heap profile of each pipegen step near its peak into this folder (PIPEGEN_HEAPPROFILE), one per step and size")
 	flag.Parse()
 
 	var err error

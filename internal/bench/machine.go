@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -63,4 +64,29 @@ func loadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// fsType is the type of the file system path is on ("ext4", "tmpfs", …), from /proc/mounts:
+// the embedded store's first sync makes its writes durable, which costs nothing on tmpfs.
+func fsType(path string) string {
+	abs, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return ""
+	}
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return ""
+	}
+	best, typ := -1, ""
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		mnt := strings.ReplaceAll(f[1], `\040`, " ")
+		if (abs == mnt || strings.HasPrefix(abs, strings.TrimSuffix(mnt, "/")+"/")) && len(mnt) > best {
+			best, typ = len(mnt), f[2]
+		}
+	}
+	return typ
 }

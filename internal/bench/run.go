@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pipegen/pipegen/internal/heapprof"
 	"github.com/pipegen/pipegen/internal/s3server"
 )
 
@@ -28,9 +29,12 @@ type Options struct {
 	Baseline       []int
 	Python, Script string
 	Env            []string // extra environment for pipegen, e.g. GOGC=400
-	WorkDir        string   // where repos and server data go; "" for a temporary folder
-	Keep           bool     // keep WorkDir afterwards
-	Log            io.Writer
+	// HeapProfiles, when set, is a folder where each pipegen step writes a heap profile near
+	// its peak (PIPEGEN_HEAPPROFILE), one file per step and size: <pipelines>-<step>.pprof.
+	HeapProfiles string
+	WorkDir      string // where repos and server data go; "" for a temporary folder
+	Keep         bool   // keep WorkDir afterwards
+	Log          io.Writer
 }
 
 // Step names, in scenario order. The cache is pipegen's .pipegen/cache in the repo.
@@ -42,6 +46,9 @@ const (
 	StepDiffWarm    = "no-change diff (warm cache)"
 	StepSyncNoop    = "no-change sync (warm cache)"
 	StepChangedSync = "sync after a template change: all updates"
+	// The embedded store (file://, the default .pipegen/front50 in the repo) on the work
+	// folder's disk, emptied first.
+	StepEmbeddedSync = "embedded store first sync: all creates (cold cache)"
 
 	BaseFirstSync   = "seed sync(): all creates"
 	BaseNoChange    = "seed sync(): no change"
@@ -63,6 +70,8 @@ type Report struct {
 	Pipegen         string // `pipegen version`
 	Env             []string
 	Rows            []Row
+	HeapProfiles    string // the folder heap profiles were written to, "" when none were
+	WorkFS          string // the file system the repos and the embedded store are on
 	BaselineSkipped string // why the baseline did not run ("" if it did)
 	Started         time.Time
 	Took            time.Duration
@@ -97,6 +106,15 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	if !opt.Keep {
 		defer os.RemoveAll(work)
+	}
+	rep.WorkFS = fsType(work)
+	if opt.HeapProfiles != "" {
+		if rep.HeapProfiles, err = filepath.Abs(opt.HeapProfiles); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(rep.HeapProfiles, 0o755); err != nil {
+			return nil, fmt.Errorf("heap profiles: %w", err)
+		}
 	}
 	serverDir := filepath.Join(work, "s3")
 	if err := os.MkdirAll(serverDir, 0o755); err != nil {
@@ -189,9 +207,9 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 	if p <= b.opt.RepeatMax {
 		reps = b.opt.Repeat
 	}
-	steps := []string{StepRenderCold, StepRenderWarm, StepFirstSync, StepDiffCold, StepDiffWarm, StepSyncNoop, StepChangedSync}
 	runs := map[string][]Measurement{}
 	cacheDir := filepath.Join(repo, ".pipegen", "cache")
+	embedded := filepath.Join(repo, ".pipegen", "front50") // config.DefaultStore
 	for r := 0; r < reps; r++ {
 		bucket, err := b.bucket(ctx, "pipegen", n)
 		if err != nil {
@@ -216,6 +234,10 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 			{name: StepChangedSync, check: "updated " + want, args: append([]string{"sync", "-q"}, storeArgs...),
 				before: func() error { return WriteTemplates(repo, 2) },
 				after:  func() error { return WriteTemplates(repo, 1) }},
+			// No --store: the repo's default, as a new user has it (exempt from the
+			// empty-store check).
+			{name: StepEmbeddedSync, cold: true, check: "created " + want, args: []string{"sync", "-q", "-C", repo},
+				before: func() error { return os.RemoveAll(embedded) }},
 		}
 		for _, s := range plan {
 			if s.cold {
@@ -228,11 +250,18 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 					return err
 				}
 			}
-			out, m, err := run(ctx, b.log, b.env, repo, b.pipegen, s.args...)
+			env, profile, err := b.profileEnv(p, s.name)
+			if err != nil {
+				return err
+			}
+			out, m, err := run(ctx, b.log, env, repo, b.pipegen, s.args...)
 			if err != nil {
 				return fmt.Errorf("%d services, %s: %w", n, s.name, err)
 			}
 			if err := checkOutput(out, s.check, s.name == StepRenderCold || s.name == StepRenderWarm, p); err != nil {
+				return fmt.Errorf("%d services, %s: %w", n, s.name, err)
+			}
+			if err := checkProfile(profile); err != nil {
 				return fmt.Errorf("%d services, %s: %w", n, s.name, err)
 			}
 			if s.after != nil {
@@ -244,8 +273,55 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 			fmt.Fprintf(b.opt.Log, "  %5d pipelines  %-45s %7.3fs  cpu %6.3fs  %4d MB  %s\n", p, s.name, m.Wall.Seconds(), m.CPU.Seconds(), m.MaxRSS>>20, m.Requests)
 		}
 	}
-	for _, s := range steps {
+	for _, s := range PipegenSteps {
 		b.rep.Rows = append(b.rep.Rows, Row{Services: n, Pipelines: p, Step: s, Runs: len(runs[s]), M: median(runs[s])})
+	}
+	return nil
+}
+
+// PipegenSteps are the pipegen steps, in the order the tables show them.
+var PipegenSteps = []string{StepRenderCold, StepRenderWarm, StepFirstSync, StepDiffCold, StepDiffWarm, StepSyncNoop, StepChangedSync, StepEmbeddedSync}
+
+// profileEnv is the environment of one step: with PIPEGEN_HEAPPROFILE naming its profile
+// (returned, "" when none is asked for), removed first so that a stale one cannot pass for it.
+func (b *bencher) profileEnv(pipelines int, step string) ([]string, string, error) {
+	if b.rep.HeapProfiles == "" {
+		return b.env, "", nil
+	}
+	path := filepath.Join(b.rep.HeapProfiles, ProfileName(pipelines, step))
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return nil, "", err
+	}
+	return append(append([]string(nil), b.env...), heapprof.EnvVar+"="+path), path, nil
+}
+
+// ProfileName is the file name of a step's heap profile: "10008-no-change-diff-cold-cache.pprof".
+func ProfileName(pipelines int, step string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(step) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	return fmt.Sprintf("%d-%s.pprof", pipelines, b.String())
+}
+
+// checkProfile makes sure the step wrote the heap profile it was asked for: a pipegen built
+// before PIPEGEN_HEAPPROFILE existed writes none.
+func checkProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Size() == 0 {
+		return fmt.Errorf("no heap profile written to %s (does this pipegen read %s?)", path, heapprof.EnvVar)
 	}
 	return nil
 }
