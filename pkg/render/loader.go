@@ -139,16 +139,6 @@ type sandboxLoader struct {
 	mu     sync.Mutex
 	active bool
 	loads  int
-
-	shifts sync.Map // file → map[line][]colShift: where position marks were inserted
-}
-
-// shiftsOf lists the position marks inserted on a line of file, for mapping pongo2's columns.
-func (l *sandboxLoader) shiftsOf(file string, line int) []colShift {
-	if v, ok := l.shifts.Load(file); ok {
-		return v.(map[int][]colShift)[line]
-	}
-	return nil
 }
 
 func (l *sandboxLoader) begin() {
@@ -194,7 +184,5 @@ func (l *sandboxLoader) Get(name string) (io.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, shifts := insertPositionMarks(name, strings.ToValidUTF8(string(data), "\uFFFD"))
-	l.shifts.Store(name, shifts)
-	return strings.NewReader(src), nil
+	return bytes.NewReader(data), nil
 }

@@ -1,11 +1,10 @@
 package render
 
 import (
-	"encoding/hex"
 	"hash/crc32"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unsafe"
 
 	"github.com/flosch/pongo2/v6"
 )
@@ -33,64 +32,111 @@ const (
 	markPosition   = 'P'
 )
 
+const hexDigits = "0123456789abcdef"
+
 func encodeMark(kind byte, payload string) string {
 	var b strings.Builder
-	b.Grow(len(payload)*2 + 16)
+	b.Grow(len(payload)*2 + 13)
 	b.WriteByte(markNUL)
 	b.WriteByte(kind)
 	b.WriteByte('q')
-	b.WriteString(hex.EncodeToString([]byte(payload)))
-	b.WriteByte('~')
-	var sum [8]byte
-	crc := markSum(kind, payload)
-	for i := 7; i >= 0; i-- {
-		sum[i] = "0123456789abcdef"[crc&0xf]
-		crc >>= 4
+	for i := 0; i < len(payload); i++ {
+		c := payload[i]
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&0xf])
 	}
-	b.Write(sum[:])
+	b.WriteByte('~')
+	crc := markSum(kind, bytesOf(payload))
+	for shift := 28; shift >= 0; shift -= 4 {
+		b.WriteByte(hexDigits[crc>>shift&0xf])
+	}
 	b.WriteByte(markNUL)
 	return b.String()
 }
 
-// markSum is the CRC-32 of a mark's kind and payload.
-func markSum(kind byte, payload string) uint32 {
-	return crc32.Update(crc32.ChecksumIEEE([]byte{kind}), crc32.IEEETable, []byte(payload))
+// kindSums are the CRC-32 of each kind letter, where a mark's checksum starts.
+var kindSums = [256]uint32{
+	markString:     crc32.ChecksumIEEE([]byte{markString}),
+	markCollection: crc32.ChecksumIEEE([]byte{markCollection}),
+	markPosition:   crc32.ChecksumIEEE([]byte{markPosition}),
 }
+
+// markSum is the CRC-32 of a mark's kind and payload (kind one of the three above).
+func markSum(kind byte, payload []byte) uint32 {
+	return crc32.Update(kindSums[kind], crc32.IEEETable, payload)
+}
+
+// bytesOf views s as bytes without copying, for functions that only read them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // decodeMark reads the mark starting at s[0] (a NUL). n is its length; ok is false when the
 // text there is not an intact mark.
 func decodeMark(s string) (kind byte, payload string, n int, ok bool) {
+	kind, raw, n, ok := decodeMarkTo(s, nil)
+	if !ok {
+		return 0, "", n, false
+	}
+	return kind, string(raw), n, true
+}
+
+// decodeMarkTo is decodeMark appending the payload to dst, so a caller can reuse one buffer.
+// Only lower-case hex digits are accepted, in the payload and in the checksum: a filter that
+// changed the case of a mark breaks it.
+func decodeMarkTo(s string, dst []byte) (kind byte, payload []byte, n int, ok bool) {
 	end := strings.IndexByte(s[1:], markNUL)
 	if end < 0 || len(s) < 3 {
-		return 0, "", 0, false
+		return 0, nil, 0, false
 	}
 	body := s[1 : 1+end]
 	n = end + 2
 	if len(body) < 2+1+8 || body[1] != 'q' {
-		return 0, "", n, false
+		return 0, nil, n, false
 	}
 	kind = body[0]
 	tilde := strings.LastIndexByte(body, '~')
 	if tilde < 2 || len(body)-tilde-1 != 8 {
-		return 0, "", n, false
+		return 0, nil, n, false
 	}
 	hexPart, sum := body[2:tilde], body[tilde+1:]
-	if strings.ToLower(hexPart) != hexPart || strings.ToLower(sum) != sum {
-		return 0, "", n, false
+	if len(hexPart)%2 != 0 {
+		return 0, nil, n, false
 	}
-	raw, err := hex.DecodeString(hexPart)
-	if err != nil {
-		return 0, "", n, false
+	for i := 0; i < len(hexPart); i += 2 {
+		hi, ok1 := lowerHex(hexPart[i])
+		lo, ok2 := lowerHex(hexPart[i+1])
+		if !ok1 || !ok2 {
+			return 0, nil, n, false
+		}
+		dst = append(dst, hi<<4|lo)
 	}
-	want, err := strconv.ParseUint(sum, 16, 32)
-	if err != nil || uint32(want) != markSum(kind, string(raw)) {
-		return 0, "", n, false
+	var want uint32
+	for i := 0; i < len(sum); i++ {
+		d, ok := lowerHex(sum[i])
+		if !ok {
+			return 0, nil, n, false
+		}
+		want = want<<4 | uint32(d)
 	}
 	switch kind {
 	case markString, markCollection, markPosition:
-		return kind, string(raw), n, true
+	default:
+		return 0, nil, n, false
 	}
-	return 0, "", n, false
+	payload = dst[len(dst)-len(hexPart)/2:]
+	if want != markSum(kind, payload) {
+		return 0, nil, n, false
+	}
+	return kind, payload, n, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // srcPos is where a {{ }} stands in a template file (a path relative to the templates root).
@@ -99,21 +145,39 @@ type srcPos struct {
 	line, col int
 }
 
-func (p srcPos) payload() string {
-	return p.file + "\x01" + strconv.Itoa(p.line) + "\x01" + strconv.Itoa(p.col)
+// positionMark registers p and returns the mark naming it: marks carry the number of a
+// position, which the Engine keeps, so a render writes and reads a few bytes per print.
+func (e *Engine) positionMark(p srcPos) string {
+	e.sitesMu.Lock()
+	e.prints = append(e.prints, p)
+	id := len(e.prints) - 1
+	e.sitesMu.Unlock()
+	return encodeMark(markPosition, strconv.Itoa(id))
 }
 
-func parsePos(payload string) (srcPos, bool) {
-	parts := strings.Split(payload, "\x01")
-	if len(parts) != 3 {
+// positions returns the registered positions; ids already handed out stay valid in it.
+func (e *Engine) positions() []srcPos {
+	e.sitesMu.RLock()
+	defer e.sitesMu.RUnlock()
+	return e.prints
+}
+
+// parsePosID reads a position mark's payload: a decimal id.
+func parsePosID(payload []byte, prints []srcPos) (srcPos, bool) {
+	if len(payload) == 0 || len(payload) > 9 {
 		return srcPos{}, false
 	}
-	line, err1 := strconv.Atoi(parts[1])
-	col, err2 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil {
+	id := 0
+	for _, c := range payload {
+		if c < '0' || c > '9' {
+			return srcPos{}, false
+		}
+		id = id*10 + int(c-'0')
+	}
+	if id >= len(prints) {
 		return srcPos{}, false
 	}
-	return srcPos{file: parts[0], line: line, col: col}, true
+	return prints[id], true
 }
 
 // filterMarkString replaces pongo2's HTML `escape` filter, which autoescape applies to every
@@ -137,83 +201,4 @@ func markCollectionJSON(v any) string {
 		return encodeMark(markString, "<"+err.Error()+">")
 	}
 	return encodeMark(markCollection, b.String())
-}
-
-// insertPositionMarks returns src with a position mark before every {{ }} (and before the
-// whitespace a {{- trims, so trimming still reaches the text before it). Lines are unchanged;
-// shifts records, per line, the byte column of each insertion and its length, so pongo2's
-// error columns can be mapped back.
-func insertPositionMarks(file, src string) (string, map[int][]colShift) {
-	items, _ := scan(src)
-	var vars []item
-	for _, it := range items {
-		if it.kind == itemVar {
-			vars = append(vars, it)
-		}
-	}
-	if len(vars) == 0 {
-		return src, nil
-	}
-	lineStart := []int{0}
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			lineStart = append(lineStart, i+1)
-		}
-	}
-	offset := func(line, col int) int {
-		if line < 1 || line > len(lineStart) {
-			return -1
-		}
-		off := lineStart[line-1]
-		for c := 1; c < col && off < len(src); c++ {
-			_, size := utf8.DecodeRuneInString(src[off:])
-			off += size
-		}
-		return off
-	}
-	var b strings.Builder
-	b.Grow(len(src) + len(vars)*(len(file)*2+40))
-	shifts := map[int][]colShift{}
-	last := 0
-	for _, it := range vars {
-		off := offset(it.line, it.col)
-		if off < last || off+2 > len(src) || src[off:off+2] != "{{" {
-			continue
-		}
-		at := off
-		if off+2 < len(src) && src[off+2] == '-' {
-			for at > last && strings.IndexByte(" \t\r\n", src[at-1]) >= 0 {
-				at--
-			}
-		}
-		mark := encodeMark(markPosition, srcPos{file: file, line: it.line, col: it.col}.payload())
-		b.WriteString(src[last:at])
-		b.WriteString(mark)
-		line := 1 + strings.Count(src[:at], "\n")
-		shifts[line] = append(shifts[line], colShift{col: at - lineStart[line-1] + 1, n: len(mark)})
-		last = at
-	}
-	b.WriteString(src[last:])
-	return b.String(), shifts
-}
-
-// colShift is text inserted on a line at a 1-based byte column.
-type colShift struct{ col, n int }
-
-// unshiftCol maps a byte column in the marked source back to the original; shifts hold
-// original columns in increasing order.
-func unshiftCol(shifts []colShift, col int) int {
-	cum := 0
-	for _, s := range shifts {
-		start := s.col + cum
-		switch {
-		case col >= start+s.n:
-			cum += s.n
-		case col >= start:
-			return s.col
-		default:
-			return col - cum
-		}
-	}
-	return col - cum
 }

@@ -27,10 +27,13 @@ func (e *Engine) place(out []byte, file string) ([]byte, error) {
 	if strings.IndexByte(s, markNUL) < 0 {
 		return out, nil
 	}
+	prints := e.positions()
 	var sh strings.Builder
 	sh.Grow(len(s))
 	var marks []printed
+	var offs []int
 	var pending, last srcPos
+	var scratch []byte
 	pendingAt, haveLast := -1, false
 	for i := 0; i < len(s); {
 		j := strings.IndexByte(s[i:], markNUL)
@@ -40,31 +43,29 @@ func (e *Engine) place(out []byte, file string) ([]byte, error) {
 		}
 		sh.WriteString(s[i : i+j])
 		i += j
-		kind, payload, n, ok := decodeMark(s[i:])
+		kind, payload, n, ok := decodeMarkTo(s[i:], scratch[:0])
 		if !ok {
 			m := printed{pos: last, hasPos: haveLast}
 			return nil, e.markErr(m, file, "a printed value was changed after printing (a filter applied to a macro's output, or a {% filter %} block around {{ }}), or the output holds a NUL character; filter the values inside instead")
 		}
 		i += n
 		if kind == markPosition {
-			if p, ok := parsePos(payload); ok {
+			scratch = payload
+			if p, ok := parsePosID(payload, prints); ok {
 				pending, pendingAt, last, haveLast = p, sh.Len(), p, true
 			}
 			continue
 		}
-		m := printed{off: sh.Len(), kind: kind, val: payload}
+		m := printed{off: sh.Len(), kind: kind, val: string(payload)}
 		if pendingAt == sh.Len() {
 			m.pos, m.hasPos, pendingAt = pending, true, -1
 		}
 		marks = append(marks, m)
+		offs = append(offs, m.off)
 		sh.WriteByte(markPlaceholder)
 	}
 	text := sh.String()
-	idx := make(map[int]int, len(marks))
-	for k, m := range marks {
-		idx[m.off] = k
-	}
-	ctx := lexYAML(text, idx, len(marks))
+	ctx := lexYAML(text, offs)
 	var b strings.Builder
 	b.Grow(len(text) + len(text)/8)
 	cur := 0

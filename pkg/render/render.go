@@ -77,6 +77,7 @@ type Engine struct {
 
 	sitesMu sync.RWMutex
 	sites   []strictSite // lookup chains _strict checks, by id
+	prints  []srcPos     // {{ }} positions that position marks name, by id
 }
 
 // compiled is the cached outcome for one template file.
@@ -350,7 +351,7 @@ func (e *Engine) parsed(file string) (*parsedFile, error) {
 	f.nodes = nodes
 	f.issues = append(f.issues, perr...)
 	analyze(f)
-	f.pongoSrc = e.strictSource(f)
+	f.pongoSrc = e.strictSource(f, items)
 	e.parsedFiles.Store(file, f)
 	return f, nil
 }
@@ -466,7 +467,6 @@ func (e *Engine) convertErr(err error, file string) *Error {
 		msg += fmt.Sprintf(" (near %q)", pe.Token.Val)
 	}
 	if line > 0 {
-		col = unshiftCol(e.loader.shiftsOf(file, line), col)
 		col = e.runeColumn(file, line, col)
 	} else {
 		col = 0

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/flosch/pongo2/v6"
 )
@@ -186,15 +187,38 @@ func strictChains(toks []token) [][2]int {
 	return out
 }
 
-// strictSource returns the source pongo2 compiles for f: the file with _strict after every
-// lookup chain. Sites are registered in the Engine (compileMu held).
-func (e *Engine) strictSource(f *parsedFile) string {
+// strictSource returns the source pongo2 compiles for f: the file with a position mark before
+// every {{ }} of items (marks.go) and _strict after every lookup chain. Sites and positions are
+// registered in the Engine (compileMu held).
+func (e *Engine) strictSource(f *parsedFile, items []item) string {
 	type ins struct {
 		line, col int
 		text      string
 		del       int // characters of the source the text replaces
 	}
 	var all []ins
+	starts := lineStarts(f.src)
+	// The mark goes before the white space a {{- trims, so trimming still reaches the text
+	// before it.
+	last := 0
+	for _, it := range items {
+		if it.kind != itemVar {
+			continue
+		}
+		off := offsetOf(f.src, starts, it.line, it.col)
+		if off < last || off+2 > len(f.src) || f.src[off:off+2] != "{{" {
+			continue
+		}
+		at := off
+		if off+2 < len(f.src) && f.src[off+2] == '-' {
+			for at > last && strings.IndexByte(" \t\r\n", f.src[at-1]) >= 0 {
+				at--
+			}
+		}
+		line, col := positionOf(f.src, starts, at)
+		all = append(all, ins{line: line, col: col, text: e.positionMark(srcPos{file: f.file, line: it.line, col: it.col})})
+		last = at
+	}
 	add := func(toks []token, filter string) {
 		for _, ed := range jinjaEdits(toks) {
 			all = append(all, ins(ed))
@@ -236,7 +260,7 @@ func (e *Engine) strictSource(f *parsedFile) string {
 			}
 			all = append(all, ins{line: first.line, col: first.col, text: printFunc + "("})
 			add(toks, strictFilter)
-			line, col := skipSpace(f.src, last.line, last.end)
+			line, col := skipSpace(f.src, starts, last.line, last.end)
 			all = append(all, ins{line: line, col: col, text: closing})
 		case nodeTag:
 			filter := strictFilter
@@ -290,13 +314,15 @@ func (e *Engine) strictSource(f *parsedFile) string {
 
 // skipSpace returns the position of the first character at or after line:col that is not
 // white space (columns count characters, as the scanner's do).
-func skipSpace(src string, line, col int) (int, int) {
-	l, c := 1, 1
-	for _, r := range src {
-		if l > line || (l == line && c >= col) {
-			if r != ' ' && r != '\t' && r != '\r' && r != '\n' {
-				return l, c
-			}
+func skipSpace(src string, starts []int, line, col int) (int, int) {
+	off := offsetOf(src, starts, line, col)
+	if off < 0 {
+		return line, col
+	}
+	l, c := line, col
+	for _, r := range src[off:] {
+		if r != ' ' && r != '\t' && r != '\r' && r != '\n' {
+			return l, c
 		}
 		if r == '\n' {
 			l, c = l+1, 1
@@ -305,6 +331,37 @@ func skipSpace(src string, line, col int) (int, int) {
 		}
 	}
 	return line, col
+}
+
+// lineStarts lists the byte offset where each line of src starts.
+func lineStarts(src string) []int {
+	starts := make([]int, 1, 1+strings.Count(src, "\n"))
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// offsetOf is the byte offset of line:col (columns count characters), or -1 past the last
+// line; a column past the line's end gives the offset of its line break.
+func offsetOf(src string, starts []int, line, col int) int {
+	if line < 1 || line > len(starts) {
+		return -1
+	}
+	off := starts[line-1]
+	for c := 1; c < col && off < len(src) && src[off] != '\n'; c++ {
+		_, size := utf8.DecodeRuneInString(src[off:])
+		off += size
+	}
+	return off
+}
+
+// positionOf is the line:col (columns count characters) of byte offset off.
+func positionOf(src string, starts []int, off int) (int, int) {
+	line := sort.SearchInts(starts, off+1) // starts[line-1] <= off < starts[line]
+	return line, 1 + utf8.RuneCountInString(src[starts[line-1]:off])
 }
 
 // originalColumn maps a character column of the compiled source back to the file's own.

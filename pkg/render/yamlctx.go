@@ -1,6 +1,7 @@
 package render
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -52,7 +53,8 @@ type yctx struct {
 
 type ylexer struct {
 	s        string
-	marks    map[int]int // placeholder offset → mark index
+	offs     []int    // placeholder offsets, increasing; mark k stands at offs[k]
+	isAt     []uint64 // bit i: a placeholder stands at offset i
 	ctx      []yctx
 	flow     int
 	indents  []int
@@ -60,25 +62,25 @@ type ylexer struct {
 	lastLine int
 }
 
-func lexYAML(s string, marks map[int]int, n int) []yctx {
-	l := &ylexer{s: s, marks: marks, ctx: make([]yctx, n), lastLine: -1}
+// lexYAML returns the context of the placeholder at each of offs (increasing offsets).
+func lexYAML(s string, offs []int) []yctx {
+	l := &ylexer{s: s, offs: offs, isAt: make([]uint64, (len(s)+63)/64), ctx: make([]yctx, len(offs)), lastLine: -1}
+	for _, o := range offs {
+		l.isAt[o/64] |= 1 << (o % 64)
+	}
 	l.run()
 	return l.ctx
 }
 
 func (l *ylexer) isMark(i int) bool {
-	if i >= len(l.s) || l.s[i] != markPlaceholder {
-		return false
-	}
-	_, ok := l.marks[i]
-	return ok
+	return i >= 0 && i < len(l.s) && l.isAt[i/64]&(1<<(i%64)) != 0
 }
 
 func (l *ylexer) set(i int, c yctx) {
 	if !l.isMark(i) {
 		return
 	}
-	if k := l.marks[i]; l.ctx[k].kind == ctxUnknown {
+	if k := sort.SearchInts(l.offs, i); l.ctx[k].kind == ctxUnknown {
 		l.ctx[k] = c
 	}
 }
