@@ -60,6 +60,10 @@ func (d *Dir) pack(name string) *Pack {
 	defer d.mu.Unlock()
 	p := d.packs[name]
 	if p == nil {
+		if len(d.packs) == 0 {
+			// Once per run: the spools of runs that ended without saving (an error, a kill).
+			removeStaleSpools(d.path)
+		}
 		p = loadPack(filepath.Join(d.path, name))
 		d.packs[name] = p
 	}

@@ -36,6 +36,7 @@ type Pack struct {
 	garbage     bool // the spool holds a record the index no longer points at
 	spoolFailed bool // no spool could be made: Put keeps records in mem instead
 	mem         map[string][]byte
+	memSize     int
 
 	dirty bool
 	keep  func(key string) bool // when set, Save drops entries it rejects
@@ -60,6 +61,9 @@ const (
 	// length must not make it allocate or read gigabytes.
 	maxKey    = 4 << 10
 	maxRecord = 1 << 30
+	// maxMem bounds what Put keeps in memory when no spool can be made (a read-only folder,
+	// where nothing could be saved anyway): past it, what is put is not kept.
+	maxMem = 16 << 20
 	// ioBuffer is the buffer for reading a pack through and for copying records.
 	ioBuffer = 256 << 10
 	// spoolPrefix names spools: the process id follows, for removeStaleSpools.
@@ -257,6 +261,7 @@ func (p *Pack) Put(key string, validator, payload []byte) {
 			return
 		}
 	}
+	p.forget(key) // even if what replaces it cannot be recorded
 	if p.spool == nil && !p.spoolFailed {
 		var err error
 		if p.spool, p.spoolEnd, err = p.newSpool(); err != nil {
@@ -271,19 +276,34 @@ func (p *Pack) Put(key string, validator, payload []byte) {
 		l.f, l.off = p.spool, p.spoolEnd
 		p.spoolEnd += int64(len(rec))
 		p.spoolLive++
-	default:
+	case p.memSize+len(rec) <= maxMem:
 		if p.mem == nil {
 			p.mem = map[string][]byte{}
 		}
 		p.mem[key] = rec
-	}
-	if old, ok := p.index[key]; ok && old.f != nil && old.f == p.spool {
-		p.spoolLive--
-		p.garbage = true
-	} else if ok && old.f == nil && l.f != nil {
-		delete(p.mem, key)
+		p.memSize += len(rec)
+	default:
+		return
 	}
 	p.index[key] = l
+	p.dirty = true
+}
+
+// forget removes the entry under key. The caller holds mu.
+func (p *Pack) forget(key string) {
+	old, ok := p.index[key]
+	if !ok {
+		return
+	}
+	delete(p.index, key)
+	switch {
+	case old.f == nil:
+		delete(p.mem, key)
+		p.memSize -= int(old.n)
+	case old.f == p.spool:
+		p.spoolLive--
+		p.garbage = true
+	}
 	p.dirty = true
 }
 
@@ -310,7 +330,6 @@ func (p *Pack) newSpool() (*os.File, int64, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, 0, err
 	}
-	removeStaleSpools(dir)
 	f, err := os.CreateTemp(dir, spoolPrefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return nil, 0, err
@@ -470,6 +489,6 @@ func (p *Pack) write() error {
 		p.base.Close()
 	}
 	p.base, p.index = dst, index
-	p.spool, p.spoolEnd, p.spoolLive, p.garbage, p.spoolFailed, p.mem = nil, 0, 0, false, false, nil
+	p.spool, p.spoolEnd, p.spoolLive, p.garbage, p.spoolFailed, p.mem, p.memSize = nil, 0, 0, false, false, nil, 0
 	return nil
 }

@@ -434,3 +434,27 @@ func TestDecodedValuesOutliveTheBuffer(t *testing.T) {
 		t.Fatalf("values changed as later ones were read:\n got %v\nwant %v", got, values)
 	}
 }
+
+// Where no spool can be made, what is put stays readable in memory, up to a bound.
+func TestPackWithoutSpoolKeepsABoundedMemory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := Open(filepath.Join(file, "cache")).pack("m.pack")
+	first, second := make([]byte, 1<<20), make([]byte, 1<<20)
+	second[0] = 1
+	for i := range 2 * maxMem >> 20 {
+		p.Put(fmt.Sprint(i), nil, first)
+		p.Put(fmt.Sprint(i), nil, second) // replaces: counted once
+	}
+	for i := range 2 * maxMem >> 20 {
+		_, pl, ok := p.Get(fmt.Sprint(i))
+		if want := i < maxMem>>20-1; ok != want || ok && !bytes.Equal(pl, second) {
+			t.Errorf("entry %d (MB): hit %v, want %v", i, ok, want)
+		}
+	}
+	if p.memSize > maxMem {
+		t.Errorf("%d bytes held, more than %d", p.memSize, maxMem)
+	}
+}
