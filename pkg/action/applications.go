@@ -36,7 +36,9 @@ func desiredApps(b *Build, f Filter) []*plan.DesiredApp {
 			set = map[string]bool{}
 			providers[p.Service] = set
 		}
-		collectProviders(p.Doc, set)
+		for _, cp := range p.Providers {
+			set[cp] = true
+		}
 	}
 	var out []*plan.DesiredApp
 	for _, svc := range b.Services {

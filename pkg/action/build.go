@@ -3,7 +3,6 @@
 package action
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/pipegen/pipegen/internal/cache"
 	"github.com/pipegen/pipegen/internal/parallel"
+	"github.com/pipegen/pipegen/internal/spool"
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/pipeline"
@@ -66,8 +66,17 @@ type Pipeline struct {
 	pinned                string
 	pinnedLine, pinnedCol int
 
-	text []byte // rendered YAML, for mapping problems to lines
-	raw  any    // decoded value before Prepare
+	text []byte // rendered YAML, for mapping problems to lines (nil when spooled: see Text)
+	raw  any    // decoded value before Prepare (nil when spooled)
+	// A streaming build (Diff, sync) holds neither: the decoded value waits in a spool file
+	// (value), and the text is rendered again in the rare case a problem needs its lines.
+	spooled bool
+	sp      *spool.File
+	value   spool.Ref
+	hasRefs bool          // the text holds pipeline_id() placeholders
+	retext  func() []byte // renders the text again
+	// Providers are the cloud providers the document names (for a minimal application).
+	Providers []string
 	// The template file, read again only to map a problem back to its line: most builds have
 	// no problem, and reading it for every pipeline cost a file read and a split per pipeline.
 	templatesDir, templateFile string
@@ -221,7 +230,7 @@ func placeholder(app, name string) string {
 // the error is for failures to run at all.
 func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, error) {
 	c := openCache(cfg, opt.NoCache)
-	r, err := renderSources(ctx, cfg, opt.Filter, c, opt.Extra)
+	r, err := renderSources(ctx, cfg, opt.Filter, c, opt.Extra, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -240,8 +249,9 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 type rendered struct{ b *Build }
 
 // renderSources loads the services and renders and decodes every entry, in parallel. None of
-// it looks at the store. Decodings are reused from and saved to the cache (nil: none).
-func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.Dir, extra []*services.Service) (*rendered, error) {
+// it looks at the store. Decodings are reused from and saved to the cache (nil: none). With a
+// spool, each decoded value is kept there instead of in the pipeline (a streaming build).
+func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.Dir, extra []*services.Service, sp *spool.File) (*rendered, error) {
 	b := &Build{Identities: map[pipeline.Marker]bool{}}
 	repo, err := services.Load(ctx, cfg.Root, cfg.Services)
 	skipped := map[string]bool{} // service files left out: broken, and outside --service
@@ -320,7 +330,7 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 	probs := make([][]error, len(jobs))
 	if err := parallel.Do(ctx, len(jobs), runtime.GOMAXPROCS(0), func(i int) {
 		j := jobs[i]
-		results[i], probs[i] = renderOne(cfg, engine, decoded, j.svc, j.stack, j.entry, f)
+		results[i], probs[i] = renderOne(cfg, engine, decoded, j.svc, j.stack, j.entry, f, sp)
 	}); err != nil {
 		return nil, err
 	}
@@ -340,10 +350,18 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 // finish gives every rendered pipeline its id and turns it into the stored document, using
 // the store's state when opt has one.
 func (r *rendered) finish(cfg *config.Config, opt BuildOptions) *Build {
+	b, _ := r.finishThen(cfg, opt, nil)
+	return b
+}
+
+// finishThen is finish calling then for each prepared pipeline (see prepare).
+func (r *rendered) finishThen(cfg *config.Config, opt BuildOptions, then func(*Pipeline) error) (*Build, error) {
 	b := r.b
 	b.assignIDs(opt)
 	b.checkNames()
-	b.prepare(cfg, opt)
+	if err := b.prepare(cfg, opt, then); err != nil {
+		return nil, err
+	}
 	b.Problems = groupProblems(b.Problems)
 	sort.SliceStable(b.Pipelines, func(i, j int) bool {
 		x, y := b.Pipelines[i], b.Pipelines[j]
@@ -352,7 +370,7 @@ func (r *rendered) finish(cfg *config.Config, opt BuildOptions) *Build {
 		}
 		return x.Name < y.Name
 	})
-	return b
+	return b, nil
 }
 
 func flatten(err error) []error {
@@ -372,7 +390,7 @@ func displayPath(root, p string) string {
 	return filepath.ToSlash(p)
 }
 
-func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded, svc *services.Service, st *services.Stack, e *services.Entry, f Filter) (*Pipeline, []error) {
+func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded, svc *services.Service, st *services.Stack, e *services.Entry, f Filter, sp *spool.File) (*Pipeline, []error) {
 	src := services.Source{File: svc.File, Stack: st.Name, Key: e.Key}
 	at := func(msg string) error {
 		return &services.Error{File: svc.File, Line: e.Line, Col: e.Col, Msg: msg}
@@ -383,12 +401,13 @@ func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded
 	}
 	tmplDisplay := path.Join(displayPath(cfg.Root, cfg.Templates), filepath.ToSlash(file))
 	ctx := services.Context(cfg.Vars, svc, st, e)
-	text, err := engine.Render(e.Template, ctx, func(app, name string) (string, error) {
+	ids := func(app, name string) (string, error) {
 		if app == "" {
 			app = svc.Name
 		}
 		return placeholder(app, name), nil
-	})
+	}
+	text, err := engine.Render(e.Template, ctx, ids)
 	if err != nil {
 		var re *render.Error
 		if errors.As(err, &re) {
@@ -408,6 +427,17 @@ func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded
 	// The same text decodes to the same value: parsing YAML is most of a render's CPU, and an
 	// unchanged pipeline renders the same text every run.
 	slot := svc.Name + "/" + st.Name + "/" + e.Key
+	if sp != nil {
+		p.retext = func() []byte {
+			t, _ := engine.Render(e.Template, ctx, ids) // rendered fine once: renders the same
+			return t
+		}
+		if err := p.spoolValue(sp, decoded, slot); err != nil {
+			return nil, []error{err}
+		}
+		p.InScope = f.match(svc.Name, st.Name, e.Key, p.Name)
+		return p, nil
+	}
 	v, hit := decoded.Get(slot, text)
 	if !hit {
 		v, err = yamldoc.Decode(text)
@@ -431,16 +461,22 @@ func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded
 }
 
 // Text is the rendered YAML the pipeline was decoded from.
-func (p *Pipeline) Text() []byte { return p.text }
+func (p *Pipeline) Text() []byte {
+	if p.text == nil && p.retext != nil {
+		return p.retext()
+	}
+	return p.text
+}
 
 // problem makes a Problem at a line of the rendered text, mapped back to the template.
 func (p *Pipeline) problem(renderedLine int, msg string) *Problem {
 	line := 0
 	if renderedLine > 0 {
 		var exact bool
-		line, exact = loadSource(p.templatesDir, p.templateFile).mapLine(p.text, renderedLine)
+		text := p.Text()
+		line, exact = loadSource(p.templatesDir, p.templateFile).mapLine(text, renderedLine)
 		if !exact {
-			msg = fmt.Sprintf("%s (line %d of the rendered output: %s)", msg, renderedLine, strings.TrimSpace(lineOf(p.text, renderedLine)))
+			msg = fmt.Sprintf("%s (line %d of the rendered output: %s)", msg, renderedLine, strings.TrimSpace(lineOf(text, renderedLine)))
 		}
 	}
 	return &Problem{File: p.Template, Line: line, Source: p.Source, Msg: msg}
@@ -520,167 +556,11 @@ func (b *Build) checkNames() {
 }
 
 func (p *Pipeline) nameLine() int {
-	root, err := yamldoc.Parse(p.text)
+	root, err := yamldoc.Parse(p.Text())
 	if err != nil || root == nil {
 		return 0
 	}
 	return lineOfPath(root, "name")
-}
-
-// prepare resolves pipeline_id() placeholders and turns each rendered value into the stored
-// document (ids, artifacts, checks).
-func (b *Build) prepare(cfg *config.Config, opt BuildOptions) {
-	byName := map[string]string{}
-	planned := map[string]string{} // id -> name in this repo
-	for _, p := range b.Pipelines {
-		byName[pipeline.NameKey(p.Application, p.Name)] = p.ID
-		planned[p.ID] = p.Name
-	}
-	lookup := func(app, name string) (string, error) {
-		if id, ok := byName[pipeline.NameKey(app, name)]; ok {
-			return id, nil
-		}
-		if opt.State == nil {
-			return "", fmt.Errorf("pipeline_id: no pipeline named %q in application %s in this repo (render and validate look only at the repo; diff and sync also look in the store)", name, app)
-		}
-		found := opt.State.ByName(app, name)
-		switch len(found) {
-		case 1:
-			if found[0].Nested {
-				return "", fmt.Errorf("pipeline_id: the pipeline named %q in application %s is stored under the nested key pipelines/%s/; its id there is not one pipegen can resolve: move it to pipelines/<id>/", name, app, found[0].ID)
-			}
-			// The stored name of a pipeline this repo renames is on its way out: resolving
-			// it would work once and break on the next run.
-			if newName, ok := planned[found[0].ID]; ok {
-				return "", fmt.Errorf("pipeline_id: %q is the old name of pipeline %s, which this repo renames to %q; use the new name", name, found[0].ID, newName)
-			}
-			return found[0].ID, nil
-		case 0:
-			return "", fmt.Errorf("pipeline_id: no pipeline named %q in application %s, neither in this repo nor in %s", name, app, "the store")
-		}
-		return "", fmt.Errorf("pipeline_id: %d pipelines are named %q in application %s in the store; Front50 should never hold two", len(found), name, app)
-	}
-
-	// Each pipeline is prepared on its own (lookup only reads), so this runs on every core;
-	// problems and warnings are gathered in order afterwards.
-	type outcome struct {
-		ok       bool
-		problems []error
-	}
-	outcomes := make([]outcome, len(b.Pipelines))
-	prepareOne := func(i int) {
-		p := b.Pipelines[i]
-		var refErr error
-		v := p.raw
-		// Only a template that called pipeline_id() has placeholders: a scan of the text is
-		// cheaper than a walk of the tree.
-		if bytes.Contains(p.text, []byte(idPlaceholder)) {
-			v = replaceStrings(p.raw, resolvePlaceholders(lookup, &refErr))
-		}
-		if refErr != nil {
-			if p.InScope {
-				outcomes[i].problems = append(outcomes[i].problems, p.problem(0, refErr.Error()))
-			}
-			return
-		}
-		res := pipeline.Prepare(v, p.Application, p.ID, p.Marker, pipeline.Options{Lock: cfg.Lock})
-		if len(res.Errors) > 0 {
-			if p.InScope {
-				root, _ := yamldoc.Parse(p.text)
-				for _, e := range res.Errors {
-					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, e.Path), e.String()))
-				}
-			}
-			return
-		}
-		if probs := pipeline.RunAsProblems(res.Doc, p.Application, cfg.AllowsRunAs); len(probs) > 0 {
-			if p.InScope {
-				root, _ := yamldoc.Parse(p.text)
-				for _, pr := range probs {
-					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, pr.Path), pr.String()))
-				}
-			}
-			return
-		}
-		// What Front50 could not deserialize, sync would refuse at write time; say it now, at
-		// the template line, so validate and a pull request's diff catch it first.
-		if probs := front50.PipelineDocProblems(p.ID, res.Doc); len(probs) > 0 {
-			if p.InScope {
-				root, _ := yamldoc.Parse(p.text)
-				for _, pr := range probs {
-					outcomes[i].problems = append(outcomes[i].problems, p.problem(lineOfPath(root, pr.Path), "Front50 could not read this pipeline: "+pr.String()))
-				}
-			}
-			return
-		}
-		for _, w := range res.Warnings {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s (rendering %s)", p.Template, w.String(), p.Source))
-		}
-		p.Doc = res.Doc
-		outcomes[i].ok = true
-	}
-	// A background context: prepare has no I/O to interrupt, and Do only stops on ctx.
-	_ = parallel.Do(context.Background(), len(b.Pipelines), runtime.GOMAXPROCS(0), prepareOne)
-
-	var keep []*Pipeline
-	for i, p := range b.Pipelines {
-		b.Problems = append(b.Problems, outcomes[i].problems...)
-		if !outcomes[i].ok {
-			continue
-		}
-		if p.InScope {
-			b.Warnings = append(b.Warnings, p.Warnings...)
-		}
-		keep = append(keep, p)
-	}
-	b.Pipelines = keep
-}
-
-// resolvePlaceholders returns the string function that replaces pipeline_id() placeholders
-// with ids from lookup, recording the first failure in errp.
-func resolvePlaceholders(lookup func(app, name string) (string, error), errp *error) func(string) string {
-	return func(s string) string {
-		if !strings.Contains(s, idPlaceholder) {
-			return s
-		}
-		return idPlaceholderRe.ReplaceAllStringFunc(s, func(m string) string {
-			sub := idPlaceholderRe.FindStringSubmatch(m)
-			app, _ := hex.DecodeString(sub[1])
-			name, _ := hex.DecodeString(sub[2])
-			id, err := lookup(string(app), string(name))
-			if err != nil && *errp == nil {
-				*errp = err
-			}
-			return id
-		})
-	}
-}
-
-// replaceStrings returns v with fn applied to every string value (keys untouched). Maps and
-// lists are changed in place, and only where a string changed: assigning every member back
-// cost a map write per field of every pipeline.
-func replaceStrings(v any, fn func(string) string) any {
-	switch v := v.(type) {
-	case string:
-		return fn(v)
-	case map[string]any:
-		for k, x := range v {
-			if s, ok := x.(string); ok {
-				if r := fn(s); r != s {
-					v[k] = r
-				}
-				continue
-			}
-			replaceStrings(x, fn)
-		}
-		return v
-	case []any:
-		for i, x := range v {
-			v[i] = replaceStrings(x, fn)
-		}
-		return v
-	}
-	return v
 }
 
 // sourceText is a template's source, read once, for mapping rendered lines back to it.

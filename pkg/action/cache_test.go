@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -137,8 +138,10 @@ func TestDiffObjectCacheNeverStale(t *testing.T) {
 	if n := stats.Get - gets; n != 1 {
 		t.Errorf("read %d objects, want exactly the changed one", n)
 	}
-	if st := res.State.ByID[id]; st == nil || string(st.Raw) != changed {
-		t.Error("the state does not hold the object as stored now")
+	if st := res.State.ByID[id]; st == nil {
+		t.Error("the state does not hold the changed object")
+	} else if doc, err := res.State.Document(context.Background(), st); err != nil || !reflect.DeepEqual(doc, mustDecodeStored(t, changed)) {
+		t.Errorf("the state does not hold the object as stored now (%v)", err)
 	}
 
 	// NoCache reads everything.
@@ -147,4 +150,13 @@ func TestDiffObjectCacheNeverStale(t *testing.T) {
 	if n := stats.Get - gets; n != int64(len(res.Plan.Items)) {
 		t.Errorf("NoCache read %d objects, want %d", n, len(res.Plan.Items))
 	}
+}
+
+func mustDecodeStored(t testing.TB, body string) map[string]any {
+	t.Helper()
+	doc, err := front50.DecodeStored([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }

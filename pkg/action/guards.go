@@ -39,7 +39,12 @@ func dependsOnConflict(work []plan.Item, conflicts []plan.Item) map[int]error {
 			if _, done := held[i]; done || it.Action == plan.Delete {
 				continue
 			}
-			ref, ok := refersTo(it.Desired, missing)
+			doc, err := it.Document()
+			if err != nil {
+				held[i] = fmt.Errorf("write %s/%s (%s): %w", it.Application, it.Name, it.ID, err)
+				continue
+			}
+			ref, ok := refersTo(doc, missing)
 			if !ok {
 				continue
 			}

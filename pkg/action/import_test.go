@@ -131,10 +131,11 @@ func diffToAdopt(t *testing.T, cfg *config.Config, st front50.Store, stored map[
 		switch {
 		case imported && it.Action == plan.Adopt && it.Reason == plan.ReasonToAdopt:
 			o := roundTrip(t, orig).(map[string]any)
-			if _, set := it.Desired[pipeline.FieldIndex]; !set {
+			doc := desiredDoc(t, it)
+			if _, set := doc[pipeline.FieldIndex]; !set {
 				delete(o, pipeline.FieldIndex) // kept from the store by sync
 			}
-			if d := ownedDiff(t, o, it.Desired); d != "" {
+			if d := ownedDiff(t, o, doc); d != "" {
 				t.Errorf("%s: adopting changes more than ownership: %s", it.Name, d)
 			}
 		case !imported && it.Action == plan.Unchanged:

@@ -268,6 +268,16 @@ func s3StoreVia(t testing.TB, srv *s3server.Server, endpoint, bucket, root strin
 	return st
 }
 
+// desiredDoc is the document an item would write.
+func desiredDoc(t testing.TB, it plan.Item) map[string]any {
+	t.Helper()
+	doc, err := it.Document()
+	if err != nil {
+		t.Fatalf("%s/%s: %v", it.Application, it.Name, err)
+	}
+	return doc
+}
+
 // expectedBodies maps pipeline id to the exact bytes Apply writes for each create/update item
 // of p at the timestamp now.
 func expectedBodies(t testing.TB, p *plan.Plan, now time.Time) map[string][]byte {
@@ -277,7 +287,7 @@ func expectedBodies(t testing.TB, p *plan.Plan, now time.Time) map[string][]byte
 	for _, it := range p.Items {
 		switch it.Action {
 		case plan.Create, plan.Update, plan.Adopt:
-			b, err := StoredBody(it.Desired, ts)
+			b, err := StoredBody(desiredDoc(t, it), ts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -85,7 +85,11 @@ func writeField(h interface{ Write([]byte) (int, error) }, name string, value []
 
 // SavePlan turns a diff's result into a plan file. source must have been computed before the
 // diff (see SourceDigest).
-func SavePlan(res *Result, store front50.Store, source planfile.Source, opt DiffOptions, version string) *planfile.File {
+func SavePlan(res *Result, store front50.Store, source planfile.Source, opt DiffOptions, version string) (*planfile.File, error) {
+	saved, err := planfile.New(res.Plan)
+	if err != nil {
+		return nil, err
+	}
 	f := &planfile.File{
 		Pipegen: version,
 		Store:   store.Location(),
@@ -93,7 +97,7 @@ func SavePlan(res *Result, store front50.Store, source planfile.Source, opt Diff
 		Options: planfile.Options{Prune: opt.Prune, Adopt: opt.Adopt,
 			Services: opt.Filter.Services, Stacks: opt.Filter.Stacks, Pipelines: opt.Filter.Pipelines},
 		Read: []planfile.Object{},
-		Plan: planfile.New(res.Plan),
+		Plan: saved,
 	}
 	for _, p := range res.State.Pipelines {
 		f.Read = append(f.Read, planfile.Object{ID: p.ID, ETag: front50.BareETag(p.ETag)})
@@ -102,7 +106,7 @@ func SavePlan(res *Result, store front50.Store, source planfile.Source, opt Diff
 		f.Read = append(f.Read, planfile.Object{ID: b.ID, ETag: front50.BareETag(b.ETag)})
 	}
 	sort.Slice(f.Read, func(i, j int) bool { return f.Read[i].ID < f.Read[j].ID })
-	return f
+	return f, nil
 }
 
 // ErrStalePlan is why a saved plan was refused: what it was made from has changed.

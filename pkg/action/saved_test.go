@@ -24,7 +24,11 @@ func (s *syncer) savePlan(opt DiffOptions) (*Result, *planfile.File) {
 	}
 	res := s.diff(opt)
 	var buf bytes.Buffer
-	if err := planfile.Encode(&buf, SavePlan(res, s.store, src, opt, "test")); err != nil {
+	saved, err := SavePlan(res, s.store, src, opt, "test")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := planfile.Encode(&buf, saved); err != nil {
 		s.t.Fatal(err)
 	}
 	f, err := planfile.Decode(&buf, "plan.json")
@@ -51,7 +55,7 @@ func TestSavedPlanAppliesWhatWasPlanned(t *testing.T) {
 			t.Fatalf("plan counts %+v", c)
 		}
 		// What was saved is what was planned, value for value.
-		if got := f.Plan.Unwrap(); !reflect.DeepEqual(roundTrip(t, docsOf(got)), roundTrip(t, docsOf(res.Plan))) {
+		if got := f.Plan.Unwrap(); !reflect.DeepEqual(roundTrip(t, docsOf(t, got)), roundTrip(t, docsOf(t, res.Plan))) {
 			t.Fatal("saved documents differ from the planned ones")
 		}
 		rep, err := s.applyPlan(f)
@@ -80,10 +84,10 @@ func TestSavedPlanAppliesWhatWasPlanned(t *testing.T) {
 	})
 }
 
-func docsOf(p *plan.Plan) map[string]any {
+func docsOf(t testing.TB, p *plan.Plan) map[string]any {
 	out := map[string]any{}
 	for _, it := range p.Items {
-		out[it.ID] = []any{string(it.Action), it.Desired, it.ETag, it.Keep}
+		out[it.ID] = []any{string(it.Action), desiredDoc(t, it), it.ETag, it.Keep}
 	}
 	return out
 }

@@ -30,7 +30,7 @@ func TestPipelineIDFromStore(t *testing.T) {
 		}
 		res := s.diff(DiffOptions{})
 		it := itemNamed(t, res.Plan, "a", "promote")
-		got := it.Desired["stages"].([]any)[0].(map[string]any)["pipeline"]
+		got := desiredDoc(t, it)["stages"].([]any)[0].(map[string]any)["pipeline"]
 		if got != uiID {
 			t.Fatalf("pipeline_id resolved to %v, want the stored pipeline's id %s", got, uiID)
 		}

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pipegen/pipegen/internal/cache"
 	"github.com/pipegen/pipegen/internal/parallel"
+	"github.com/pipegen/pipegen/internal/spool"
 	"github.com/pipegen/pipegen/pkg/config"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/pipeline"
@@ -33,6 +36,10 @@ type DiffOptions struct {
 	// CacheDir overrides the cache folder (default: CacheDir(cfg)). Apply caches the objects
 	// it writes only when it is set: pass Result.CacheDir.
 	CacheDir string
+	// KeepDocuments keeps every rendered and stored document in memory (Build.Pipelines'
+	// Doc, State's Doc, items' Desired), for callers that show them (serve). Without it a
+	// diff streams (see Diff).
+	KeepDocuments bool
 }
 
 // Result is what diff computed.
@@ -42,14 +49,41 @@ type Result struct {
 	Plan  *plan.Plan // nil when the build has problems
 	// CacheDir is the cache the diff used ("" for none), for SyncOptions.CacheDir.
 	CacheDir string
+
+	spool *spool.File // where a streaming diff keeps documents; Close removes it
 }
 
 // Diff loads the store, renders the repo against it and plans.
+//
+// Unless opt.KeepDocuments is set it streams: the store is held as summaries and digests
+// (plan.Summarize), each rendered value waits in a spool file until it is prepared and planned
+// on its own, and the documents of changed pipelines wait there until sync writes them. What
+// stays in memory per pipeline is its name, id, ETag and changes.
 func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt DiffOptions) (*Result, error) {
 	conc := opt.Concurrency
 	if conc <= 0 {
 		conc = DefaultConcurrency
 	}
+	var sp *spool.File
+	load := front50.LoadOptions{Concurrency: conc}
+	if !opt.KeepDocuments {
+		var err error
+		if sp, err = spool.New(""); err != nil {
+			return nil, err
+		}
+		load.Summarize = plan.Summarize
+	}
+	res, err := diffWith(ctx, cfg, store, opt, sp, load)
+	if err != nil || res.Plan == nil {
+		_ = sp.Close()
+		if res != nil {
+			res.spool = nil
+		}
+	}
+	return res, err
+}
+
+func diffWith(ctx context.Context, cfg *config.Config, store front50.Store, opt DiffOptions, sp *spool.File, load front50.LoadOptions) (*Result, error) {
 	// Reading the store is I/O and rendering is CPU: do both at once. Only finishing the build
 	// (ids, pipeline_id lookups, adoption) needs the state.
 	type loaded struct {
@@ -59,10 +93,10 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 	c := opt.cache(cfg)
 	done := make(chan loaded, 1)
 	go func() {
-		st, err := front50.Load(ctx, cachedStore(store, c), conc)
+		st, err := front50.LoadWith(ctx, cachedStore(store, c), load)
 		done <- loaded{st, err}
 	}()
-	r, renderErr := renderSources(ctx, cfg, opt.Filter, c, nil)
+	r, renderErr := renderSources(ctx, cfg, opt.Filter, c, nil, sp)
 	l := <-done // a store failure is reported first, as when the two ran one after the other
 	if l.err != nil {
 		return nil, fmt.Errorf("read %s: %w", store.Location(), l.err)
@@ -75,33 +109,81 @@ func Diff(ctx context.Context, cfg *config.Config, store front50.Store, opt Diff
 	go func() { _ = c.Save(); close(saved) }()
 	defer func() { <-saved }()
 	state := l.state
-	b := r.finish(cfg, BuildOptions{Filter: opt.Filter, State: state, Adopt: opt.Adopt})
-	res := &Result{Build: b, State: state, CacheDir: c.Path()}
+	popt := plan.Options{
+		Prune:      opt.Prune,
+		Adopt:      opt.Adopt,
+		Identities: identityKeys(r.b.Identities),
+		InScope: func(m pipeline.Marker, name string) bool {
+			return opt.Filter.match(m.Service, m.Stack, m.Key, name)
+		},
+	}
+	// Each pipeline is planned as soon as it is prepared, and its document let go of.
+	var items []plan.Item
+	var mu sync.Mutex
+	planned := func(p *Pipeline) error {
+		if !p.InScope {
+			if sp != nil {
+				p.Doc = nil
+			}
+			return nil
+		}
+		it, err := plan.One(ctx, &p.Desired, state, popt)
+		if err != nil {
+			return err
+		}
+		if sp != nil {
+			if it.Desired != nil && needsDocument(it.Action) {
+				if d, ok, err := spoolDoc(sp, it.Desired); err != nil {
+					return fmt.Errorf("plan %s/%s: %w", it.Application, it.Name, err)
+				} else if ok {
+					it.Desired, it.Body = nil, d
+				}
+			} else if it.Desired != nil {
+				it.Desired = nil
+			}
+			if it.Desired == nil {
+				p.Doc = nil
+			}
+		}
+		mu.Lock()
+		items = append(items, it)
+		mu.Unlock()
+		return nil
+	}
+	b, err := r.finishThen(cfg, BuildOptions{Filter: opt.Filter, State: state, Adopt: opt.Adopt}, planned)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Build: b, State: state, CacheDir: c.Path(), spool: sp}
 	if len(b.Problems) > 0 {
 		return res, nil
 	}
 	if err := b.CheckFilter(opt.Filter, state); err != nil {
 		return nil, err
 	}
-	var desired []*plan.Desired
-	for _, p := range b.InScope() {
-		desired = append(desired, &p.Desired)
-	}
-	var err error
-	res.Plan, err = plan.Make(desired, state, plan.Options{
-		Prune:      opt.Prune,
-		Adopt:      opt.Adopt,
-		Identities: identityKeys(b.Identities),
-		InScope: func(m pipeline.Marker, name string) bool {
-			return opt.Filter.match(m.Service, m.Stack, m.Key, name)
-		},
-	})
-	if err != nil {
-		return res, err
-	}
+	res.Plan = plan.Assemble(items, state, popt)
 	res.Plan.Unmanaged = plan.FindUnmanaged(state, b.InScopeApplications(), res.Plan)
-	res.Plan.Applications, res.Plan.AppCounts, err = planApps(ctx, store, c, b, opt.Filter, opt.Adopt, conc)
+	res.Plan.Applications, res.Plan.AppCounts, err = planApps(ctx, store, c, b, opt.Filter, opt.Adopt, load.Concurrency)
 	return res, err
+}
+
+// needsDocument reports whether a plan item's document is read after planning: by sync to
+// write it, by every format to show it, by the guards that look for references.
+func needsDocument(a plan.Action) bool {
+	switch a {
+	case plan.Create, plan.Update, plan.Adopt, plan.Conflict:
+		return true
+	}
+	return false
+}
+
+// Close lets go of what a streaming diff keeps on disk. The plan's documents cannot be read
+// afterwards.
+func (r *Result) Close() error {
+	if r == nil || r.spool == nil {
+		return nil
+	}
+	return r.spool.Close()
 }
 
 func (o DiffOptions) cache(cfg *config.Config) *cache.Dir {
@@ -415,15 +497,15 @@ func applyOne(ctx context.Context, store front50.Store, it plan.Item, ts string)
 		}
 		return nil
 	}
-	doc := it.Desired
+	doc, err := it.Document()
+	if err != nil {
+		return fmt.Errorf("write %s/%s (%s): %w", it.Application, it.Name, it.ID, err)
+	}
 	if len(it.Keep) > 0 {
-		doc = make(map[string]any, len(it.Desired)+len(it.Keep))
-		for k, v := range it.Desired {
-			doc[k] = v
-		}
-		for k, v := range it.Keep {
-			doc[k] = v
-		}
+		withKept := make(map[string]any, len(doc)+len(it.Keep))
+		maps.Copy(withKept, doc)
+		maps.Copy(withKept, it.Keep)
+		doc = withKept
 	}
 	body, err := StoredBody(doc, ts)
 	if err != nil {

@@ -17,6 +17,12 @@ type Pipeline struct {
 	// Nested is set for an object under a deeper folder (pipelines/backup/<id>/…): Front50
 	// serves it as a live pipeline, so its name counts, but pipegen never writes or deletes it.
 	Nested bool
+	// Summary is set when Doc holds only the fields LoadOptions.Summarize kept and Raw is nil:
+	// State.Document reads the whole object again.
+	Summary bool
+	// Digest is what LoadOptions.Summarize computed from the whole document; front50 does not
+	// interpret it.
+	Digest []byte
 }
 
 // Broken is an object that is listed but cannot be used: not JSON, not an
@@ -38,6 +44,8 @@ type State struct {
 	Nested []*Pipeline
 
 	byName map[string][]*Pipeline
+	// store reads a summarised pipeline again (Document).
+	store Store
 }
 
 // NewState sorts and indexes pipelines.
@@ -98,14 +106,56 @@ func (s *State) ByName(app, name string) []*Pipeline {
 	return out
 }
 
+// Document returns p's whole document: p.Doc, or for a summarised pipeline the object read
+// again. An object that changed or went away since it was loaded is an error: what the caller
+// would compare is no longer what the state says was read.
+func (s *State) Document(ctx context.Context, p *Pipeline) (map[string]any, error) {
+	if !p.Summary {
+		return p.Doc, nil
+	}
+	if s.store == nil {
+		return nil, fmt.Errorf("pipeline %s: only a summary was loaded", p.ID)
+	}
+	obj, err := s.store.Get(ctx, p.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("read pipeline %s again: %w: deleted since it was read; run again", p.ID, ErrPrecondition)
+	case err != nil:
+		return nil, fmt.Errorf("read pipeline %s again: %w", p.ID, err)
+	case !SameETag(obj.ETag, p.ETag):
+		return nil, fmt.Errorf("read pipeline %s again: %w: changed since it was read; run again", p.ID, ErrPrecondition)
+	}
+	doc, err := DecodeStored(obj.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read pipeline %s again: %w", p.ID, err)
+	}
+	return doc, nil
+}
+
+// LoadOptions shape LoadWith.
+type LoadOptions struct {
+	// Concurrency bounds the Gets in flight (default 16).
+	Concurrency int
+	// Summarize, when set, is given each decoded pipeline's document and returns what to keep
+	// of it (the new Doc) and a digest of the whole. The body is then dropped, so a state of
+	// ten thousand pipelines holds summaries, not documents; State.Document reads one again.
+	Summarize func(doc map[string]any) (summary map[string]any, digest []byte)
+}
+
 // Load lists the store once and reads every pipeline with at most
 // concurrency Gets in flight (default 16). Objects deleted between the
 // listing and the read are left out.
 func Load(ctx context.Context, s Store, concurrency int) (*State, error) {
+	return LoadWith(ctx, s, LoadOptions{Concurrency: concurrency})
+}
+
+// LoadWith is Load with options.
+func LoadWith(ctx context.Context, s Store, opt LoadOptions) (*State, error) {
 	infos, err := s.List(ctx)
 	if err != nil {
 		return nil, err
 	}
+	concurrency := opt.Concurrency
 	if concurrency <= 0 {
 		concurrency = 16
 	}
@@ -128,6 +178,10 @@ func Load(ctx context.Context, s Store, concurrency int) (*State, error) {
 				if err != nil {
 					cancel(err)
 					continue
+				}
+				if p != nil && opt.Summarize != nil {
+					p.Doc, p.Digest = opt.Summarize(p.Doc)
+					p.Raw, p.Summary = nil, true
 				}
 				results[i] = result{p, b}
 			}
@@ -157,7 +211,9 @@ feed:
 			broken = append(broken, *r.broken)
 		}
 	}
-	return NewState(pipelines, broken), nil
+	st := NewState(pipelines, broken)
+	st.store = s
+	return st, nil
 }
 
 func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error) {

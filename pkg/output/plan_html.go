@@ -220,11 +220,15 @@ func (h *htmlPage) pipeline(it plan.Item) error {
 	}
 	switch it.Action {
 	case plan.Create:
-		lines, err := documentYAML(it.Desired)
+		doc, err := it.Document()
 		if err != nil {
 			return fmt.Errorf("print %s: %w", fullName(it), err)
 		}
-		h.w(`<details class="document" open><summary>` + esc(stageCount(it.Desired)) + "; every field sync writes (YAML)</summary>\n<pre class=\"yaml\">")
+		lines, err := documentYAML(doc)
+		if err != nil {
+			return fmt.Errorf("print %s: %w", fullName(it), err)
+		}
+		h.w(`<details class="document" open><summary>` + esc(stageCount(doc)) + "; every field sync writes (YAML)</summary>\n<pre class=\"yaml\">")
 		for _, l := range lines {
 			h.w(`<span class="l to">` + esc(l) + "</span>\n")
 		}
@@ -334,10 +338,14 @@ func (h *htmlPage) orphans() {
 // marked from the plan's changes (the same changes every other format shows, so a stage is
 // marked exactly when the diff names it).
 func itemGraph(it plan.Item) (*stagegraph.Graph, error) {
-	if it.Desired == nil {
+	doc, err := it.Document()
+	if err != nil {
+		return nil, fmt.Errorf("print %s: %w", fullName(it), err)
+	}
+	if doc == nil {
 		return nil, fmt.Errorf("the plan holds no document for %s", fullName(it))
 	}
-	stages, err := stagegraph.Stages(it.Desired)
+	stages, err := stagegraph.Stages(doc)
 	if err != nil {
 		return nil, err
 	}

@@ -134,8 +134,11 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 		changes := it.Changes
 		if it.Action == plan.Create {
 			// Nothing is stored: every field of the new pipeline is added.
-			var err error
-			if changes, err = diff.Compare(nil, it.Desired); err != nil {
+			doc, err := it.Document()
+			if err != nil {
+				return fmt.Errorf("print %s: %w", fullName(it), err)
+			}
+			if changes, err = diff.Compare(nil, doc); err != nil {
 				return fmt.Errorf("print %s: %w", fullName(it), err)
 			}
 		}

@@ -109,7 +109,11 @@ func mdCallouts(p *plan.Plan) string {
 func changesCell(it plan.Item) (action, changes string, err error) {
 	switch it.Action {
 	case plan.Create:
-		return string(it.Action), stageCount(it.Desired), nil
+		doc, err := it.Document()
+		if err != nil {
+			return "", "", fmt.Errorf("print %s: %w", fullName(it), err)
+		}
+		return string(it.Action), stageCount(doc), nil
 	case plan.Update, plan.Adopt:
 		changes = strconv.Itoa(len(it.Changes))
 		if it.Drift != nil {
@@ -327,12 +331,16 @@ func fitSections(sections []mdSection, limit int) ([]string, int) {
 
 // createBlock is a new pipeline in full, as YAML in a collapsed block.
 func createBlock(it plan.Item) (string, error) {
-	lines, err := documentYAML(it.Desired)
+	doc, err := it.Document()
 	if err != nil {
 		return "", fmt.Errorf("print %s: %w", fullName(it), err)
 	}
-	rows := stageRows(it.Desired)
-	intro := stageCount(it.Desired)
+	lines, err := documentYAML(doc)
+	if err != nil {
+		return "", fmt.Errorf("print %s: %w", fullName(it), err)
+	}
+	rows := stageRows(doc)
+	intro := stageCount(doc)
 	if len(rows) > 0 {
 		var refs []string
 		for _, r := range rows {

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"context"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -44,7 +45,7 @@ func templateChangePlan(t *testing.T, n int) *plan.Plan {
 		}
 		desired = append(desired, &plan.Desired{ID: id, Application: svc, Name: "deploy-prod", Source: m.Source(), Marker: m, Doc: des})
 	}
-	p, err := plan.Make(desired, front50.NewState(stored, nil), plan.Options{})
+	p, err := plan.Make(context.Background(), desired, front50.NewState(stored, nil), plan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

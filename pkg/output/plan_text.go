@@ -142,7 +142,11 @@ func textBlock(it plan.Item, cs *iostreams.ColorScheme) ([]string, error) {
 	switch it.Action {
 	case plan.Create:
 		lines = append(lines, head("+", cs.Green, ""))
-		doc, err := documentYAML(it.Desired)
+		desired, err := it.Document()
+		if err != nil {
+			return nil, fmt.Errorf("print %s: %w", fullName(it), err)
+		}
+		doc, err := documentYAML(desired)
 		if err != nil {
 			return nil, fmt.Errorf("print %s: %w", fullName(it), err)
 		}

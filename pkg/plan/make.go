@@ -43,25 +43,30 @@ type Options struct {
 func IdentityKey(m pipeline.Marker) pipeline.Marker { m.File = ""; return m }
 
 // Make compares the desired pipelines with the store's state.
-func Make(desired []*Desired, state *front50.State, opt Options) (*Plan, error) {
-	p := &Plan{}
-	planned := map[string]bool{}
-	for _, d := range desired {
-		planned[d.ID] = true
-	}
+func Make(ctx context.Context, desired []*Desired, state *front50.State, opt Options) (*Plan, error) {
 	// Comparing is CPU work on each pipeline alone (the state is only read): spread it over
 	// the cores. The first error in desired's order is the one returned.
 	items := make([]Item, len(desired))
 	errs := make([]error, len(desired))
 	_ = parallel.Do(context.Background(), len(desired), runtime.GOMAXPROCS(0), func(i int) {
-		items[i], errs[i] = planOne(desired[i], state, opt)
+		items[i], errs[i] = One(ctx, desired[i], state, opt)
 	})
 	for i := range desired {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
 	}
-	p.Items = append(p.Items, items...)
+	return Assemble(items, state, opt), nil
+}
+
+// Assemble makes the plan from the items One made for every desired pipeline: it adds the
+// owned pipelines whose source is gone, sorts and counts.
+func Assemble(items []Item, state *front50.State, opt Options) *Plan {
+	p := &Plan{Items: items}
+	planned := make(map[string]bool, len(items))
+	for _, it := range items {
+		planned[it.ID] = true
+	}
 
 	// Owned pipelines whose source is gone.
 	for _, sp := range state.Pipelines {
@@ -99,10 +104,13 @@ func Make(desired []*Desired, state *front50.State, opt Options) (*Plan, error) 
 		return a.ID < b.ID
 	})
 	p.Counts = Count(p.Items)
-	return p, nil
+	return p
 }
 
-func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
+// One plans one desired pipeline against the state. The state is only read: One runs on
+// many pipelines at once. A summarised stored pipeline (front50.LoadOptions.Summarize with
+// Summarize) is read again only when its digest does not show it unchanged.
+func One(ctx context.Context, d *Desired, state *front50.State, opt Options) (Item, error) {
 	it := Item{ID: d.ID, Application: d.Application, Name: d.Name, Source: d.Source, Desired: d.Doc}
 	// Adopting takes over another pipeline's id; a source that already manages a stored
 	// pipeline keeps that one, so --adopt cannot help it.
@@ -171,12 +179,23 @@ func planOne(d *Desired, state *front50.State, opt Options) (Item, error) {
 	}
 	// Most pipelines of a plan are unchanged. Identical trees are the common case of that and
 	// cost one walk to recognise, where a field-level diff builds two hashed trees.
-	if norm := Normalize(cur.Doc, d.Doc); !identical(norm, d.Doc) {
-		changes, err := diff.Compare(withoutIdentical(norm, d.Doc))
-		if err != nil {
+	// A summarised stored pipeline is read again only when its digest does not show it
+	// unchanged.
+	stored, sameDigest := cur.Doc, cur.Summary && unchangedByDigest(cur.Doc, cur.Digest, d.Doc)
+	if cur.Summary && !sameDigest {
+		var err error
+		if stored, err = state.Document(ctx, cur); err != nil {
 			return it, fmt.Errorf("diff %s/%s: %w", d.Application, d.Name, err)
 		}
-		it.Changes = changes
+	}
+	if norm := (map[string]any)(nil); !sameDigest {
+		if norm = Normalize(stored, d.Doc); !identical(norm, d.Doc) {
+			changes, err := diff.Compare(withoutIdentical(norm, d.Doc))
+			if err != nil {
+				return it, fmt.Errorf("diff %s/%s: %w", d.Application, d.Name, err)
+			}
+			it.Changes = changes
+		}
 	}
 	_, owned := pipeline.MarkerOf(cur.Doc)
 	switch {

@@ -148,7 +148,7 @@ func BenchmarkMake1000(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				p, err := plan.Make(tc.desired, state, opt)
+				p, err := plan.Make(context.Background(), tc.desired, state, opt)
 				if err != nil {
 					b.Fatal(err)
 				}

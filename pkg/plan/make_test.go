@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -188,7 +189,7 @@ func TestMake(t *testing.T) {
 			}
 			opt := tt.opt
 			opt.Identities = ids
-			p, err := Make(tt.desired, front50.NewState(sp, tt.broken), opt)
+			p, err := Make(context.Background(), tt.desired, front50.NewState(sp, tt.broken), opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +218,7 @@ func TestUpdateKeepsServerFields(t *testing.T) {
 	m := marker("a", "dev", "deploy")
 	cur := doc("p1", "a", "x", &m, map[string]any{"index": 4, "createTs": "1", "stages": []any{}})
 	want := doc("p1", "a", "x", &m, map[string]any{"stages": []any{map[string]any{"refId": "a", "type": "wait"}}})
-	p, err := Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
+	p, err := Make(context.Background(), []*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestUpdateKeepsServerFields(t *testing.T) {
 		t.Fatalf("%s, keep %v", it.Action, it.Keep)
 	}
 	want["index"] = 1 // the template sets it: the template wins
-	p, _ = Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
+	p, _ = Make(context.Background(), []*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
 	if _, kept := p.Items[0].Keep["index"]; kept {
 		t.Errorf("index kept although the template sets it: %v", p.Items[0].Keep)
 	}
@@ -251,7 +252,7 @@ func TestDrift(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cur := doc("p1", "a", "x", &m, tt.stored)
 			cur["stages"] = []any{}
-			p, err := Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
+			p, err := Make(context.Background(), []*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(cur)}, nil), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +267,7 @@ func TestDrift(t *testing.T) {
 	}
 	// An unchanged pipeline last saved in the UI has nothing to revert: no drift.
 	same := doc("p1", "a", "x", &m, map[string]any{"lastModifiedBy": "bob", "stages": want["stages"]})
-	p, _ := Make([]*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(same)}, nil), Options{})
+	p, _ := Make(context.Background(), []*Desired{{ID: "p1", Application: "a", Name: "x", Marker: m, Doc: want}}, front50.NewState([]*front50.Pipeline{stored(same)}, nil), Options{})
 	if it := p.Items[0]; it.Action != Unchanged || it.Drift != nil || p.Counts.Drift != 0 {
 		t.Errorf("unchanged: %s, drift %+v", it.Action, it.Drift)
 	}

@@ -35,14 +35,31 @@ type Item struct {
 	// their edits, which sync reverts.
 	Drift *Drift `json:"drift,omitempty"`
 
-	// Desired is the full object sync would write (nil for delete/orphan).
+	// Desired is the full object sync would write (nil for delete/orphan, and when Body holds
+	// it): read it with Document.
 	Desired map[string]any `json:"-"`
+	// Body holds the desired object outside the heap: a plan of ten thousand creates would
+	// otherwise hold ten thousand documents until the last is written.
+	Body DocSource `json:"-"`
 	// ETag of the stored object the plan was made from, for a conditional write ("" = absent).
 	ETag string `json:"-"`
 	// Keep holds fields of the stored object that an update carries over (pipeline.UserSet:
 	// `index` and `disabled`, set in Deck, unless the template sets them; `createTs` as stored,
 	// whatever its type): they never show in a diff, so a rewrite must not silently drop them.
 	Keep map[string]any `json:"-"`
+}
+
+// DocSource gives a document held elsewhere, a new copy on every call.
+type DocSource interface {
+	Document() (map[string]any, error)
+}
+
+// Document returns the object sync would write: Desired, or what Body holds.
+func (it *Item) Document() (map[string]any, error) {
+	if it.Desired != nil || it.Body == nil {
+		return it.Desired, nil
+	}
+	return it.Body.Document()
 }
 
 // Drift says who last saved a stored pipeline outside pipegen, and when, from the object's

@@ -93,11 +93,15 @@ type Item struct {
 }
 
 // New wraps a plan for saving.
-func New(p *plan.Plan) Plan {
+func New(p *plan.Plan) (Plan, error) {
 	out := Plan{Summary: p.Counts, Items: make([]Item, len(p.Items))}
 	for i, it := range p.Items {
-		desired, etag, keep := it.Desired, it.ETag, it.Keep
-		it.Desired, it.ETag, it.Keep = nil, "", nil // held once, by the outer fields
+		desired, err := it.Document()
+		if err != nil {
+			return Plan{}, fmt.Errorf("save the plan of %s/%s: %w", it.Application, it.Name, err)
+		}
+		etag, keep := it.ETag, it.Keep
+		it.Desired, it.Body, it.ETag, it.Keep = nil, nil, "", nil // held once, by the outer fields
 		out.Items[i] = Item{Item: it, Desired: desired, ETag: etag, Keep: keep}
 	}
 	out.AppSummary = p.AppCounts
@@ -106,7 +110,7 @@ func New(p *plan.Plan) Plan {
 		w.AppItem.Desired, w.AppItem.DesiredPerm, w.AppItem.ETag, w.AppItem.PermETag, w.AppItem.PermExists = nil, nil, "", "", false
 		out.Applications = append(out.Applications, w)
 	}
-	return out
+	return out, nil
 }
 
 // Unwrap returns the plan to apply.

@@ -130,7 +130,7 @@ func (s *Server) load(ctx context.Context, f action.Filter) (*state, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cfg := s.opt.Config
-	res, err := action.Diff(ctx, cfg, s.opt.Store, action.DiffOptions{Filter: f})
+	res, err := action.Diff(ctx, cfg, s.opt.Store, action.DiffOptions{Filter: f, KeepDocuments: true})
 	if err != nil {
 		return nil, err
 	}

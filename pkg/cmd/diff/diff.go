@@ -57,13 +57,18 @@ that plan, and refuses when the source or the store changed since (docs/plan-fil
 			if err != nil {
 				return err
 			}
+			defer p.Result.Close()
 			if opts.Out != "" {
 				dopt.Filter = opts.Flags.Filter()
 				out, err := f.Path(opts.Out)
 				if err != nil {
 					return err
 				}
-				if err := planfile.WriteFile(out, action.SavePlan(p.Result, p.Store, *p.Source, dopt, f.Version)); err != nil {
+				saved, err := action.SavePlan(p.Result, p.Store, *p.Source, dopt, f.Version)
+				if err != nil {
+					return err
+				}
+				if err := planfile.WriteFile(out, saved); err != nil {
 					return err
 				}
 			}

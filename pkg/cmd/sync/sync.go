@@ -123,6 +123,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) (err error) {
 	if err != nil {
 		return err
 	}
+	defer p.Result.Close()
 	ios := f.IOStreams
 	if !ios.IsQuiet() || opts.DryRun {
 		if err := opts.Flags.PrintPlan(f, ios.Out, p.Plan); err != nil {
