@@ -190,7 +190,6 @@ func replaceStrings(v any, fn func(string) string) any {
 	return v
 }
 
-
 // providersOf lists the cloud providers a document names, sorted.
 func providersOf(doc map[string]any) []string {
 	set := map[string]bool{}

@@ -1,8 +1,8 @@
 package output
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
