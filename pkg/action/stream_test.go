@@ -1,0 +1,150 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pipegen/pipegen/pkg/front50"
+	"github.com/pipegen/pipegen/pkg/pipeline"
+	"github.com/pipegen/pipegen/pkg/plan"
+)
+
+// A streaming diff (summaries, digests, spooled documents) must plan exactly what a diff
+// holding every document plans. The store is synced, then each stored object is edited the
+// way people and other tools edit them, at random, and both diffs are compared item by item,
+// documents included.
+func TestStreamingDiffPlansAsHeldDiff(t *testing.T) {
+	r := benchRepo(t, 2)
+	// One template sets a field people also set in the UI: Normalize keeps it for comparison.
+	tmpl := filepath.Join(r.root, "templates", "rollback.yml")
+	body, err := os.ReadFile(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmpl, append(body, "\ndisabled: false\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newSyncer(t, r, storeEnv{url: "file://" + t.TempDir()})
+	if _, rep := s.sync(DiffOptions{}); rep.Err() != nil {
+		t.Fatal(rep.Err())
+	}
+	ctx := context.Background()
+
+	// An unchanged pipeline is read once, to load it; its digest spares the second read.
+	counted, stats := front50.Counted(s.store)
+	res, err := Diff(ctx, s.cfg(), counted, DiffOptions{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := int64(len(res.State.Pipelines)); res.Plan.Counts.Unchanged != int(n) || stats.Get != n {
+		t.Fatalf("no-change diff: %+v, %d reads of %d pipelines; want all unchanged, each read once", res.Plan.Counts, stats.Get, n)
+	}
+
+	edits := []func(doc map[string]any, rng *rand.Rand){
+		func(doc map[string]any, _ *rand.Rand) {}, // unchanged
+		func(doc map[string]any, rng *rand.Rand) { doc[pipeline.FieldIndex] = json.Number(fmt.Sprint(rng.IntN(5))) },
+		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = true },
+		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = false },
+		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldLastModifiedBy] = "someone@example.com" },
+		func(doc map[string]any, _ *rand.Rand) { delete(doc, "triggers") },
+		func(doc map[string]any, _ *rand.Rand) { doc["schema"] = nil },
+		func(doc map[string]any, _ *rand.Rand) { doc["keepWaitingPipelines"] = true },
+		func(doc map[string]any, _ *rand.Rand) { doc["extraFromTheUI"] = map[string]any{"a": []any{json.Number("1.0")}} },
+		func(doc map[string]any, _ *rand.Rand) { doc["limitConcurrent"] = false },
+		func(doc map[string]any, _ *rand.Rand) { delete(doc, pipeline.MarkerKey) },
+		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldCreateTs] = json.Number("1") },
+		func(doc map[string]any, _ *rand.Rand) {
+			if st, ok := doc["stages"].([]any); ok && len(st) > 0 {
+				st[0].(map[string]any)["name"] = "renamed in the UI"
+			}
+		},
+		func(doc map[string]any, _ *rand.Rand) {
+			if st, ok := doc["stages"].([]any); ok && len(st) > 1 {
+				st[0], st[1] = st[1], st[0]
+			}
+		},
+	}
+	for round := range 6 {
+		// Each round starts from what sync writes (so it writes from spooled documents too),
+		// then edits every pipeline once or twice.
+		if _, rep := s.sync(DiffOptions{}); rep.Err() != nil {
+			t.Fatal(rep.Err())
+		}
+		rng := rand.New(rand.NewPCG(uint64(round), 16))
+		state, err := front50.Load(ctx, s.store, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range state.Pipelines {
+			doc := sp.Doc
+			edits[rng.IntN(len(edits))](doc, rng)
+			if rng.IntN(4) == 0 {
+				edits[rng.IntN(len(edits))](doc, rng)
+			}
+			body, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.store.Put(ctx, sp.ID, body, front50.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, prune := range []bool{false, true} {
+			held := s.diff(DiffOptions{KeepDocuments: true, Prune: prune, NoCache: true})
+			streamed := s.diff(DiffOptions{Prune: prune})
+			if streamed.spool == nil {
+				t.Fatal("the default diff did not stream")
+			}
+			got, want := planView(t, streamed.Plan), planView(t, held.Plan)
+			if len(got) != len(want) {
+				t.Fatalf("round %d, prune %v: %d items streaming, %d held", round, prune, len(got), len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("round %d, prune %v: the streaming plan differs:\n got %s\nwant %s", round, prune, got[i], want[i])
+				}
+			}
+			if c := streamed.Plan.Counts; c.Update == 0 || c.Unchanged == 0 {
+				t.Fatalf("round %d: no update among the edits: %+v", round, c)
+			}
+			_ = streamed.Close()
+		}
+	}
+}
+
+// planView is everything a plan says, as comparable JSON: an item's document where sync or
+// a format reads it, then the counts.
+func planView(t *testing.T, p *plan.Plan) []string {
+	t.Helper()
+	type view struct {
+		plan.Item
+		Doc  map[string]any
+		ETag string
+		Keep map[string]any
+	}
+	var out []string
+	add := func(v any) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	for _, it := range p.Items {
+		v := view{Item: it, ETag: it.ETag, Keep: it.Keep}
+		if needsDocument(it.Action) {
+			v.Doc = desiredDoc(t, it)
+			if v.Doc == nil {
+				t.Fatalf("%s %s/%s: no document", it.Action, it.Application, it.Name)
+			}
+		}
+		add(v)
+	}
+	add(p.Counts)
+	return out
+}
