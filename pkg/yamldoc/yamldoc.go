@@ -5,6 +5,8 @@
 // positions and silently keeps the last of two duplicate keys; yaml.v3's decoder has positions
 // but resolves `yes`/`on` as strings where the seed's Jinja2 + PyYAML tool (and every template
 // written for it) gets booleans. We parse with yaml.v3's node API and resolve scalars ourselves.
+// Decode first tries fast.go, which reads the plain shapes rendered pipelines have straight into
+// values and hands everything else to that path.
 package yamldoc
 
 import (
@@ -161,6 +163,14 @@ func KindName(n *yaml.Node) string {
 
 // Decode parses one document and converts it to JSON-compatible values.
 func Decode(data []byte) (any, error) {
+	if v, ok := decodeFast(data); ok {
+		return v, nil
+	}
+	return decodeFull(data)
+}
+
+// decodeFull is Decode through yaml.v3's node tree: every document, every error.
+func decodeFull(data []byte) (any, error) {
 	root, err := Parse(data)
 	if err != nil {
 		return nil, err
