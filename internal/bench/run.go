@@ -237,7 +237,8 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 			// No --store: the repo's default, as a new user has it (exempt from the
 			// empty-store check).
 			{name: StepEmbeddedSync, cold: true, check: "created " + want, args: []string{"sync", "-q", "-C", repo},
-				before: func() error { return os.RemoveAll(embedded) }},
+				before: func() error { return os.RemoveAll(embedded) },
+				after:  func() error { return countStored(embedded, p) }},
 		}
 		for _, s := range plan {
 			if s.cold {
@@ -311,6 +312,19 @@ func ProfileName(pipelines int, step string) string {
 		}
 	}
 	return fmt.Sprintf("%d-%s.pprof", pipelines, b.String())
+}
+
+// countStored makes sure the embedded store at dir holds the pipelines a first sync reported
+// created, so that the step cannot have written them elsewhere.
+func countStored(dir string, want int) error {
+	got, err := filepath.Glob(filepath.Join(dir, "pipelines", "*", "pipeline-metadata.json"))
+	if err != nil {
+		return err
+	}
+	if len(got) != want {
+		return fmt.Errorf("the embedded store %s holds %d pipelines, want %d", dir, len(got), want)
+	}
+	return nil
 }
 
 // checkProfile makes sure the step wrote the heap profile it was asked for: a pipegen built
