@@ -271,7 +271,7 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 				}
 			}
 			runs[s.name] = append(runs[s.name], m)
-			fmt.Fprintf(b.opt.Log, "  %5d pipelines  %-45s %7.3fs  cpu %6.3fs  %4d MB  %s\n", p, s.name, m.Wall.Seconds(), m.CPU.Seconds(), m.MaxRSS>>20, m.Requests)
+			fmt.Fprintf(b.opt.Log, "  %5d pipelines  %-52s %7.3fs  cpu %6.3fs  %4d MB  %s\n", p, s.name, m.Wall.Seconds(), m.CPU.Seconds(), m.MaxRSS>>20, m.Requests)
 		}
 	}
 	for _, s := range PipegenSteps {
@@ -444,7 +444,7 @@ func (b *bencher) baselineScenario(ctx context.Context, repo string, n int) erro
 			return fmt.Errorf("%d services, %s: %d pipelines, %d changed; want %d and %d", n, s.name, res.Pipelines, res.Changed, p, s.changed)
 		}
 		b.rep.Rows = append(b.rep.Rows, Row{Services: n, Pipelines: p, Step: s.name, Baseline: true, Runs: 1, M: m})
-		fmt.Fprintf(b.opt.Log, "  %5d pipelines  %-45s %7.3fs  cpu %6.3fs  %4d MB  %s\n", p, s.name, m.Wall.Seconds(), m.CPU.Seconds(), m.MaxRSS>>20, m.Requests)
+		fmt.Fprintf(b.opt.Log, "  %5d pipelines  %-52s %7.3fs  cpu %6.3fs  %4d MB  %s\n", p, s.name, m.Wall.Seconds(), m.CPU.Seconds(), m.MaxRSS>>20, m.Requests)
 	}
 	return WriteTemplates(repo, 1)
 }
