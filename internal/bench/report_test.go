@@ -13,8 +13,12 @@ func TestIssue16Targets(t *testing.T) {
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	r := &Report{Machine: Machine{CPUs: 2}, LoadBefore: "2.50 1.00 1.00", LoadAfter: "1.00 1.00 1.00"}
 	add := func(services int, step string, base bool, wall float64, rssMB int64) {
+		cpu := wall
+		if step == StepEmbeddedSync && services == 834 {
+			cpu = wall / 3 // waiting for the disk: CPU grows less than wall time
+		}
 		r.Rows = append(r.Rows, Row{Services: services, Pipelines: services * PipelinesPerService(), Step: step, Baseline: base, Runs: 1,
-			M: Measurement{Wall: sec(wall), CPU: sec(wall), MaxRSS: rssMB << 20}})
+			M: Measurement{Wall: sec(wall), CPU: sec(cpu), MaxRSS: rssMB << 20}})
 	}
 	small := map[string]float64{StepRenderCold: 1, StepRenderWarm: 0.5, StepFirstSync: 1.5, StepDiffCold: 0.8, StepDiffWarm: 0.4,
 		StepSyncNoop: 0.5, StepChangedSync: 2, StepEmbeddedSync: 2}
@@ -34,7 +38,7 @@ func TestIssue16Targets(t *testing.T) {
 		"| peak RSS at 10008 pipelines ≤ 250 MB: first sync: all creates (cold cache) | 250 MB | holds |",
 		"| peak RSS at 10008 pipelines ≤ 250 MB: no-change sync (warm cache) | 251 MB | **no** |",
 		"| peak RSS at 10008 pipelines ≤ 250 MB: sync after a template change: all updates | 300 MB | **no** |",
-		"| each step at 10008 pipelines ≤ 11.0× the same at 1008 (growth table below) | largest: embedded store first sync: all creates (cold cache), 14.95× | **no** |",
+		"| each step at 10008 pipelines ≤ 11.0× the same at 1008 (growth table below) | largest: embedded store first sync: all creates (cold cache), 14.95× (in CPU time: no-change sync (warm cache), 11.20×) | **no** |",
 		"| embedded store first sync at 10008 pipelines ≤ 3× render (cold cache) | 29.900 s vs 10.000 s: 2.99× | holds |",
 		"| embedded store first sync at 10008 pipelines ≤ 3× render (warm cache) | 29.900 s vs 5.000 s: 5.98× | **no** |",
 		"| at 1008 pipelines, first sync: all creates (cold cache) ≥ 12× faster than seed sync(): all creates | 18.1 s vs 1.500 s: 12.07× | holds |",
