@@ -24,6 +24,7 @@ type fileStore struct {
 	dir string // absolute, cleaned
 	// lockMadeDir: CreateLock created dir, so DeleteLock removes it if nothing else is in it.
 	lockMadeDir atomic.Bool
+	commits     *committer
 }
 
 const lockName = ".lock"
@@ -52,7 +53,7 @@ func openFile(cfg Config) (*fileStore, error) {
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("store URL %q: %s is not a directory", cfg.URL, abs)
 	}
-	return &fileStore{dir: abs}, nil
+	return &fileStore{dir: abs, commits: newCommitter()}, nil
 }
 
 func (s *fileStore) Location() string { return "file://" + filepath.ToSlash(s.dir) }
@@ -178,33 +179,14 @@ func (s *fileStore) Put(ctx context.Context, id string, body []byte, opt PutOpti
 	return etag, err
 }
 
-// putPath writes body at path, conditionally as opt says, under the store lock.
+// putPath writes body at path, conditionally as opt says, under the store lock, in a group
+// of concurrent writes that share one flush (filecommit.go).
 func (s *fileStore) putPath(ctx context.Context, path string, body []byte, opt PutOptions) (string, error) {
 	if opt.IfMatch != "" && opt.IfNoneMatch {
 		return "", errors.New("put: IfMatch and IfNoneMatch cannot be combined")
 	}
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return "", fmt.Errorf("put %s: %w", path, err)
-	}
-	defer unlock()
-	if opt.IfMatch != "" || opt.IfNoneMatch {
-		cur, err := s.read(path)
-		exists := err == nil
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("put %s: %w", path, err)
-		}
-		switch {
-		case opt.IfNoneMatch && exists:
-			return "", fmt.Errorf("put %s: %w: it already exists", path, ErrPrecondition)
-		case opt.IfMatch != "" && !exists:
-			return "", fmt.Errorf("put %s: %w: it no longer exists", path, ErrPrecondition)
-		case opt.IfMatch != "" && !SameETag(cur.ETag, opt.IfMatch):
-			return "", fmt.Errorf("put %s: %w: ETag is %s, expected %s", path, ErrPrecondition, cur.ETag, opt.IfMatch)
-		}
-	}
-	if err := writeAtomic(path, body); err != nil {
-		return "", fmt.Errorf("put %s: %w", path, err)
+	if err := s.writeCommitted(ctx, path, body, opt); err != nil {
+		return "", err
 	}
 	return fileETag(body), nil
 }

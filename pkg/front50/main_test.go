@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 		helperProcess()
 		return
 	}
+	if os.Getenv(killedWriterEnv) != "" {
+		killedWriter()
+		return
+	}
 	stop := ObserveWrites(written.Add)
 	code := m.Run()
 	stop()
