@@ -77,6 +77,8 @@ type Pipeline struct {
 	retext  func() []byte // renders the text again
 	// Providers are the cloud providers the document names (for a minimal application).
 	Providers []string
+	// doc holds Doc in the spool once a streaming Render has let go of it (Document).
+	doc *spooledDoc
 	// The template file, read again only to map a problem back to its line: most builds have
 	// no problem, and reading it for every pipeline cost a file read and a split per pipeline.
 	templatesDir, templateFile string
@@ -89,6 +91,25 @@ type Build struct {
 	Identities map[pipeline.Marker]bool
 	Problems   []error // bad input, each naming its file and line
 	Warnings   []string
+
+	spool *spool.File // a streaming Render's documents (BuildOptions.Stream); Close removes it
+}
+
+// Close lets go of what a streaming Render keeps on disk.
+func (b *Build) Close() error {
+	if b == nil {
+		return nil
+	}
+	return b.spool.Close()
+}
+
+// Document is the pipeline's stored document: Doc, or, after a streaming Render, a copy read
+// back from its spool.
+func (p *Pipeline) Document() (map[string]any, error) {
+	if p.Doc != nil || p.doc == nil {
+		return p.Doc, nil
+	}
+	return p.doc.Document()
 }
 
 // InScopeApplications returns the applications of the pipelines the filter selected.
@@ -202,6 +223,10 @@ type BuildOptions struct {
 	// Extra are services not written yet, checked as if their files were in the services
 	// directory: a new service is validated before its file is written.
 	Extra []*services.Service
+	// Stream keeps each rendered value, then each document, in a spool file rather than in
+	// memory: read them with Pipeline.Document, and Close the build. For render and validate
+	// of large repos.
+	Stream bool
 }
 
 // CacheDir is where pipegen keeps what the next run can reuse: decoded renders and store
@@ -230,14 +255,39 @@ func placeholder(app, name string) string {
 // the error is for failures to run at all.
 func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, error) {
 	c := openCache(cfg, opt.NoCache)
-	r, err := renderSources(ctx, cfg, opt.Filter, c, opt.Extra, nil)
+	var sp *spool.File
+	var then func(*Pipeline) error
+	if opt.Stream {
+		var err error
+		if sp, err = spool.New(""); err != nil {
+			return nil, err
+		}
+		then = func(p *Pipeline) error {
+			d, ok, err := spoolDoc(sp, p.Doc)
+			if err != nil {
+				return fmt.Errorf("render %s: %w", p.Source, err)
+			}
+			if ok {
+				p.doc, p.Doc = &d, nil
+			}
+			return nil
+		}
+	}
+	r, err := renderSources(ctx, cfg, opt.Filter, c, opt.Extra, sp)
 	if err != nil {
+		_ = sp.Close()
 		return nil, err
 	}
 	_ = c.Save() // best effort: a cache that cannot be written is only slower next time
-	b := r.finish(cfg, opt)
+	b, err := r.finishThen(cfg, opt, then)
+	if err != nil {
+		_ = sp.Close()
+		return nil, err
+	}
+	b.spool = sp
 	if len(b.Problems) == 0 {
 		if err := b.CheckFilter(opt.Filter, opt.State); err != nil {
+			_ = b.Close()
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pipegen/pipegen/pkg/front50"
@@ -147,4 +148,57 @@ func planView(t *testing.T, p *plan.Plan) []string {
 	}
 	add(p.Counts)
 	return out
+}
+
+// A streaming Render gives the documents, problems and warnings a held Render gives.
+func TestStreamingRenderAsHeldRender(t *testing.T) {
+	r := benchRepo(t, 2)
+	// One template gets a problem Prepare finds after rendering: its message must name the
+	// template line, which a streaming build finds by rendering the text again.
+	tmpl := filepath.Join(r.root, "templates", "e2e.yml")
+	body, err := os.ReadFile(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, broken := range []bool{false, true} {
+		if broken {
+			if err := os.WriteFile(tmpl, append(body, "\nkeepWaitingPipelines: \"sometimes\"\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		render := func(stream bool) (string, []string) {
+			b, err := Render(context.Background(), r.config(nil), BuildOptions{Stream: stream, NoCache: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			var docs []map[string]any
+			for _, p := range b.Pipelines {
+				d, err := p.Document()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if stream && p.Doc != nil {
+					t.Fatalf("%s: a streaming render kept the document in memory", p.Source)
+				}
+				docs = append(docs, d)
+			}
+			out, err := json.Marshal(docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(out), append([]string{problemsText(b)}, b.Warnings...)
+		}
+		heldDocs, heldMsgs := render(false)
+		docs, msgs := render(true)
+		if docs != heldDocs {
+			t.Fatalf("broken=%v: streaming documents differ", broken)
+		}
+		if fmt.Sprint(msgs) != fmt.Sprint(heldMsgs) {
+			t.Fatalf("broken=%v: streaming messages differ:\n got %q\nwant %q", broken, msgs, heldMsgs)
+		}
+		if broken && !strings.Contains(heldMsgs[0], "e2e.yml:") {
+			t.Fatalf("test setup: no problem at a line of e2e.yml:\n%s", heldMsgs[0])
+		}
+	}
 }

@@ -482,3 +482,30 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// StreamJSON writes one document at a time; the bytes must be exactly those of encoding the
+// whole array at once, as render -o json always printed it.
+func TestStreamJSONIsTheArrayEncoding(t *testing.T) {
+	docs := testDocs()
+	docs = append(docs, map[string]any{}, map[string]any{"a": []any{}, "b": map[string]any{}, "c": "x<y&z>\u2028", "d": []any{map[string]any{"e": nil}}})
+	for n := range len(docs) + 1 {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		all := docs[:n]
+		if n == 0 {
+			all = []map[string]any{}
+		}
+		if err := enc.Encode(all); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := DocumentsJSON(&got, docs[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("%d documents:\n got %q\nwant %q", n, got.String(), want.String())
+		}
+	}
+}

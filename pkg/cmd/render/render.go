@@ -46,19 +46,19 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache})
+	b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache, Stream: true})
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	if err := cmdutil.ReportBuild(f.IOStreams, b); err != nil {
 		return err
 	}
-	var docs []map[string]any
-	for _, p := range b.InScope() {
-		docs = append(docs, p.Doc)
-	}
+	// One document at a time: ten thousand are never in memory together.
+	in := b.InScope()
+	docs := output.Documents{N: len(in), At: func(i int) (map[string]any, error) { return in[i].Document() }}
 	if opts.Flags.Output == "yaml" {
-		return output.DocumentsYAML(f.IOStreams.Out, docs)
+		return output.StreamYAML(f.IOStreams.Out, docs)
 	}
-	return output.DocumentsJSON(f.IOStreams.Out, docs)
+	return output.StreamJSON(f.IOStreams.Out, docs)
 }

@@ -32,10 +32,11 @@ All problems are listed; the exit code is 1 if there is any.`,
 			if err != nil {
 				return err
 			}
-			b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache})
+			b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache, Stream: true})
 			if err != nil {
 				return err
 			}
+			defer b.Close()
 			if err := cmdutil.ReportBuild(f.IOStreams, b); err != nil {
 				return err
 			}
