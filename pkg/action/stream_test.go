@@ -48,14 +48,18 @@ func TestStreamingDiffPlansAsHeldDiff(t *testing.T) {
 
 	edits := []func(doc map[string]any, rng *rand.Rand){
 		func(doc map[string]any, _ *rand.Rand) {}, // unchanged
-		func(doc map[string]any, rng *rand.Rand) { doc[pipeline.FieldIndex] = json.Number(fmt.Sprint(rng.IntN(5))) },
+		func(doc map[string]any, rng *rand.Rand) {
+			doc[pipeline.FieldIndex] = json.Number(fmt.Sprint(rng.IntN(5)))
+		},
 		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = true },
 		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = false },
 		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldLastModifiedBy] = "someone@example.com" },
 		func(doc map[string]any, _ *rand.Rand) { delete(doc, "triggers") },
 		func(doc map[string]any, _ *rand.Rand) { doc["schema"] = nil },
 		func(doc map[string]any, _ *rand.Rand) { doc["keepWaitingPipelines"] = true },
-		func(doc map[string]any, _ *rand.Rand) { doc["extraFromTheUI"] = map[string]any{"a": []any{json.Number("1.0")}} },
+		func(doc map[string]any, _ *rand.Rand) {
+			doc["extraFromTheUI"] = map[string]any{"a": []any{json.Number("1.0")}}
+		},
 		func(doc map[string]any, _ *rand.Rand) { doc["limitConcurrent"] = false },
 		func(doc map[string]any, _ *rand.Rand) { delete(doc, pipeline.MarkerKey) },
 		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldCreateTs] = json.Number("1") },
