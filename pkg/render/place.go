@@ -30,8 +30,10 @@ func (e *Engine) place(out []byte, file string) ([]byte, error) {
 	prints := e.positions()
 	var sh strings.Builder
 	sh.Grow(len(s))
-	var marks []printed
-	var offs []int
+	// Every mark is two NULs; about half of them are position marks.
+	nuls := strings.Count(s, "\x00")
+	marks := make([]printed, 0, nuls/4+1)
+	offs := make([]int, 0, nuls/4+1)
 	var pending, last srcPos
 	var scratch []byte
 	pendingAt, haveLast := -1, false

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/flosch/pongo2/v6"
@@ -82,10 +83,11 @@ type Engine struct {
 
 // compiled is the cached outcome for one template file.
 type compiled struct {
-	tpl  *pongo2.Template
-	errs []*Error
-	uses []freeUse
-	refs map[string]bool
+	outSize atomic.Int64 // what the last render wrote, to size the next one's buffer
+	tpl     *pongo2.Template
+	errs    []*Error
+	uses    []freeUse
+	refs    map[string]bool
 }
 
 // New opens templatesDir as a sandbox root. displayDir is how the directory is named in messages
@@ -556,7 +558,8 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 			out, err = nil, &Error{File: e.display(file), Msg: fmt.Sprintf("rendering failed inside pongo2: %v", r)}
 		}
 	}()
-	w := &cappedBuffer{limit: MaxOutput}
+	size := c.outSize.Load()
+	w := &cappedBuffer{limit: MaxOutput, buf: make([]byte, 0, size+size/8)}
 	if rerr := c.tpl.ExecuteWriterUnbuffered(ctx, w); rerr != nil {
 		if sf := asStrictFailure(rerr); sf != nil {
 			if se := e.strictError(sf, vars); se != nil {
@@ -572,6 +575,7 @@ func (e *Engine) Render(name string, vars map[string]any, ids IDResolver) (out [
 	if w.over {
 		return nil, &Error{File: e.display(file), Msg: fmt.Sprintf("renders more than %d MiB; no pipeline is that large (a loop over the wrong variable?)", MaxOutput>>20)}
 	}
+	c.outSize.Store(int64(len(w.buf)))
 	return e.place(w.buf, file)
 }
 

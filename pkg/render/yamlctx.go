@@ -85,6 +85,15 @@ func (l *ylexer) set(i int, c yctx) {
 	}
 }
 
+// setRange gives c to every mark in [from, to) that has no context yet.
+func (l *ylexer) setRange(from, to int, c yctx) {
+	for k := sort.SearchInts(l.offs, from); k < len(l.offs) && l.offs[k] < to; k++ {
+		if l.ctx[k].kind == ctxUnknown {
+			l.ctx[k] = c
+		}
+	}
+}
+
 func (l *ylexer) bad(i int, why string) { l.set(i, yctx{kind: ctxBad, why: why}) }
 
 func (l *ylexer) at(i int) byte {
@@ -155,9 +164,7 @@ func (l *ylexer) run() {
 				}
 				if col == 0 && l.at(i) == '%' && !l.isMark(i) {
 					end := l.lineEnd(i)
-					for k := i; k < end; k++ {
-						l.bad(k, "{{ }} stands in a YAML directive line")
-					}
+					l.setRange(i, end, yctx{kind: ctxBad, why: "{{ }} stands in a YAML directive line"})
 					i = end
 					continue
 				}
@@ -248,9 +255,7 @@ func (l *ylexer) token(i int, kind ctxKind, why string) int {
 
 func (l *ylexer) comment(i int) int {
 	end := l.lineEnd(i)
-	for k := i; k < end; k++ {
-		l.set(k, yctx{kind: ctxComment})
-	}
+	l.setRange(i, end, yctx{kind: ctxComment})
 	return end
 }
 
@@ -269,7 +274,15 @@ func (l *ylexer) double(start int) int {
 				i += 2
 				continue
 			}
-			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[l.at(i+1)]
+			n := 0
+			switch l.at(i + 1) {
+			case 'x':
+				n = 2
+			case 'u':
+				n = 4
+			case 'U':
+				n = 8
+			}
 			i += 2
 			for k := 0; k < n && i < len(l.s); k++ {
 				l.bad(i, `{{ }} stands inside a \x, \u or \U escape sequence`)
@@ -390,9 +403,7 @@ scan:
 			break scan
 		}
 	}
-	for k := start; k < end; k++ {
-		l.set(k, yctx{kind: ctxPlain, start: start, end: end, flow: flow, multiline: multiline})
-	}
+	l.setRange(start, end, yctx{kind: ctxPlain, start: start, end: end, flow: flow, multiline: multiline})
 	l.after = false
 	if !multiline {
 		l.markKey(end, col0)
