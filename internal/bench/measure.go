@@ -1,8 +1,11 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,27 +54,49 @@ func (r Requests) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// run executes a program and measures it. Its standard output is returned (for checking the
-// result); standard error is kept for the error message.
-func run(ctx context.Context, counter *requestLog, env []string, dir string, name string, args ...string) ([]byte, Measurement, error) {
+// run executes a program and measures it. Its standard output goes to a file whose path is
+// returned (for checking the result; the caller removes it): a render of ten thousand
+// pipelines prints a hundred megabytes, and holding them would grow this process, whose
+// peak Linux then reports as every later child's (see peakRSS). Standard error is kept for
+// the error message.
+func run(ctx context.Context, counter *requestLog, env []string, dir string, name string, args ...string) (string, Measurement, error) {
+	out, err := os.CreateTemp("", "pipegen-bench-stdout-*")
+	if err != nil {
+		return "", Measurement{}, err
+	}
+	defer out.Close()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
 	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
+	var stderr bytes.Buffer
+	cmd.Stdout = out
 	cmd.Stderr = &stderr
 	mark := counter.mark()
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return out.Name(), Measurement{}, err
+	}
+	peak := watchPeakRSS(cmd.Process.Pid)
+	err = cmd.Wait()
 	m := Measurement{Wall: time.Since(start)}
 	if cmd.ProcessState != nil {
 		m.CPU, m.MaxRSS = usage(cmd.ProcessState)
 	}
+	if p := peak(); p > 0 {
+		m.MaxRSS = p
+	}
 	m.Requests = counter.since(mark)
 	if err != nil {
-		return stdout.Bytes(), m, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(stderr.String(), 2000))
+		return out.Name(), m, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(stderr.String(), 2000))
 	}
-	return stdout.Bytes(), m, nil
+	return out.Name(), m, nil
+}
+
+// readOutput returns a step's standard output (small for every step but render) and
+// removes its file.
+func readOutput(path string) ([]byte, error) {
+	defer os.Remove(path)
+	return os.ReadFile(path)
 }
 
 func tail(s string, n int) string {
@@ -171,4 +196,32 @@ func median(ms []Measurement) Measurement {
 	sort.Slice(cpus, func(i, j int) bool { return cpus[i] < cpus[j] })
 	out.CPU = cpus[len(cpus)/2]
 	return out
+}
+
+// countArray counts the elements of the JSON array in a file, one element in memory at a time.
+func countArray(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(f))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return 0, fmt.Errorf("no array (%v)", err)
+	}
+	n := 0
+	for dec.More() {
+		var doc json.RawMessage
+		if err := dec.Decode(&doc); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') {
+		return n, fmt.Errorf("array not closed (%v)", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return n, errors.New("data after the array")
+	}
+	return n, nil
 }

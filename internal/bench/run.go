@@ -255,11 +255,12 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 			if err != nil {
 				return err
 			}
-			out, m, err := run(ctx, b.log, env, repo, b.pipegen, s.args...)
+			outPath, m, err := run(ctx, b.log, env, repo, b.pipegen, s.args...)
 			if err != nil {
+				os.Remove(outPath)
 				return fmt.Errorf("%d services, %s: %w", n, s.name, err)
 			}
-			if err := checkOutput(out, s.check, s.name == StepRenderCold || s.name == StepRenderWarm, p); err != nil {
+			if err := checkOutput(outPath, s.check, s.name == StepRenderCold || s.name == StepRenderWarm, p); err != nil {
 				return fmt.Errorf("%d services, %s: %w", n, s.name, err)
 			}
 			if err := checkProfile(profile); err != nil {
@@ -342,16 +343,21 @@ func checkProfile(path string) error {
 
 // checkOutput makes sure a step did what it is named for, so that a broken build is not
 // measured as a fast one.
-func checkOutput(out []byte, check string, isRender bool, pipelines int) error {
+func checkOutput(outPath string, check string, isRender bool, pipelines int) error {
 	if isRender {
-		var docs []json.RawMessage
-		if err := json.Unmarshal(out, &docs); err != nil {
+		defer os.Remove(outPath)
+		n, err := countArray(outPath)
+		if err != nil {
 			return fmt.Errorf("render output is not a JSON array: %w", err)
 		}
-		if len(docs) != pipelines {
-			return fmt.Errorf("rendered %d pipelines, want %d", len(docs), pipelines)
+		if n != pipelines {
+			return fmt.Errorf("rendered %d pipelines, want %d", n, pipelines)
 		}
 		return nil
+	}
+	out, err := readOutput(outPath)
+	if err != nil {
+		return err
 	}
 	kind, want, _ := strings.Cut(check, " ")
 	text := string(out)
@@ -432,7 +438,11 @@ func (b *bencher) baselineScenario(ctx context.Context, repo string, n int) erro
 		if err := WriteTemplates(repo, s.rev); err != nil {
 			return err
 		}
-		out, m, err := run(ctx, b.log, b.env, repo, b.opt.Python, args...)
+		outPath, m, err := run(ctx, b.log, b.env, repo, b.opt.Python, args...)
+		out, rerr := readOutput(outPath)
+		if err == nil {
+			err = rerr
+		}
 		if err != nil {
 			return fmt.Errorf("%d services, %s: %w", n, s.name, err)
 		}
