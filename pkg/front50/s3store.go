@@ -13,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -171,8 +172,11 @@ func parseSSE(sse string) (types.ServerSideEncryption, error) {
 func (s *s3Store) Location() string { return "s3://" + s.bucket + "/" + s.lay.root }
 
 func (s *s3Store) List(ctx context.Context) ([]Info, error) {
+	var mu sync.Mutex
 	var infos []Info
-	err := s.listPages(ctx, s.lay.listPrefix(), func(objs []types.Object) bool {
+	err := s.listRanges(ctx, s.lay.listPrefix(), func(objs []types.Object) {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, o := range objs {
 			folder, ok := s.lay.folderOf(aws.ToString(o.Key))
 			if !ok {
@@ -185,7 +189,6 @@ func (s *s3Store) List(ctx context.Context) ([]Info, error) {
 				Size:         aws.ToInt64(o.Size),
 			})
 		}
-		return true
 	})
 	if err != nil {
 		return nil, err
@@ -194,25 +197,110 @@ func (s *s3Store) List(ctx context.Context) ([]Info, error) {
 	return infos, nil
 }
 
+// listRanges lists every key under prefix like listPages. A listing is a chain of pages, each
+// asked for with the last one's token: ten thousand pipelines were eleven requests one after
+// the other, the longest serial wait of a diff. So when the first page is not the whole
+// listing, the rest is listed as ranges at once. Pipeline folders are ids, mostly UUIDs, so
+// the ranges split after the prefix at the hex digits above the first page's last key:
+// (last, b1], (b1, b2], …, (bn, end). Each range starts after its lower bound and stops at
+// the first key above its upper bound, so every key is listed by exactly one range whatever
+// the folder names are.
+func (s *s3Store) listRanges(ctx context.Context, prefix string, page func([]types.Object)) error {
+	var last string
+	more := false
+	err := s.listFrom(ctx, prefix, "", func(objs []types.Object, truncated bool) bool {
+		page(objs)
+		if len(objs) > 0 {
+			last = aws.ToString(objs[len(objs)-1].Key)
+		}
+		more = truncated
+		return false
+	})
+	if err != nil || !more {
+		return err
+	}
+	lows := []string{last}
+	for _, c := range "0123456789abcdef" {
+		if b := prefix + string(c); b > last {
+			lows = append(lows, b)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(lows))
+	var wg sync.WaitGroup
+	for i, after := range lows {
+		upTo := ""
+		if i+1 < len(lows) {
+			upTo = lows[i+1]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.listFrom(ctx, prefix, after, func(objs []types.Object, _ bool) bool {
+				for j, o := range objs {
+					if upTo != "" && aws.ToString(o.Key) > upTo {
+						page(objs[:j])
+						return false
+					}
+				}
+				page(objs)
+				return true
+			})
+			if errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+// firstError is the first failure of parallel requests, preferring the cause over the
+// cancellations it led to.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // listPages lists every key under prefix, a page at a time, until page returns false.
 func (s *s3Store) listPages(ctx context.Context, prefix string, page func([]types.Object) bool) error {
+	return s.listFrom(ctx, prefix, "", func(objs []types.Object, _ bool) bool { return page(objs) })
+}
+
+// listFrom is listPages from the first key after startAfter ("" for the first key); page is
+// also told whether more pages follow.
+func (s *s3Store) listFrom(ctx context.Context, prefix, startAfter string, page func(objs []types.Object, more bool) bool) error {
 	var token *string
 	for {
 		var out *s3.ListObjectsV2Output
 		_, err := s.retry.do(ctx, func(ctx context.Context) error {
 			var err error
-			out, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+			in := &s3.ListObjectsV2Input{
 				Bucket:            &s.bucket,
 				Prefix:            &prefix,
 				MaxKeys:           aws.Int32(s.pageSize),
 				ContinuationToken: token,
-			})
+			}
+			if startAfter != "" && token == nil {
+				in.StartAfter = &startAfter
+			}
+			out, err = s.client.ListObjectsV2(ctx, in)
 			return err
 		})
 		if err != nil {
 			return s.wrap("list", prefix, err)
 		}
-		if !page(out.Contents) || !aws.ToBool(out.IsTruncated) {
+		if !page(out.Contents, aws.ToBool(out.IsTruncated)) || !aws.ToBool(out.IsTruncated) {
 			return nil
 		}
 		if aws.ToString(out.NextContinuationToken) == "" {
