@@ -2,6 +2,7 @@
 package diff
 
 import (
+	"github.com/pipegen/pipegen/internal/gctune"
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
 	"github.com/pipegen/pipegen/pkg/planfile"
@@ -49,6 +50,7 @@ that plan, and refuses when the source or the store changed since (docs/plan-fil
   pipegen diff --out plan.json             # review it, then: pipegen sync --plan plan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			gctune.ForStreaming()
 			if opts.Concurrency < 1 {
 				return cmdutil.UsageErrorf("--concurrency must be at least 1")
 			}

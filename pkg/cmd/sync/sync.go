@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pipegen/pipegen/internal/gctune"
 	"github.com/pipegen/pipegen/pkg/action"
 	"github.com/pipegen/pipegen/pkg/cmdutil"
 	"github.com/pipegen/pipegen/pkg/output"
@@ -88,6 +89,7 @@ source or any store object changed since it was made; with --dry-run it only che
 }
 
 func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) (err error) {
+	gctune.ForStreaming()
 	if opts.Concurrency < 1 {
 		return cmdutil.UsageErrorf("--concurrency must be at least 1")
 	}
