@@ -279,7 +279,7 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 		return nil, err
 	}
 	_ = c.Save() // best effort: a cache that cannot be written is only slower next time
-	b, err := r.finishThen(cfg, opt, then)
+	b, err := r.finish(cfg, opt, then)
 	if err != nil {
 		_ = sp.Close()
 		return nil, err
@@ -398,14 +398,9 @@ func renderSources(ctx context.Context, cfg *config.Config, f Filter, c *cache.D
 }
 
 // finish gives every rendered pipeline its id and turns it into the stored document, using
-// the store's state when opt has one.
-func (r *rendered) finish(cfg *config.Config, opt BuildOptions) *Build {
-	b, _ := r.finishThen(cfg, opt, nil)
-	return b
-}
-
-// finishThen is finish calling then for each prepared pipeline (see prepare).
-func (r *rendered) finishThen(cfg *config.Config, opt BuildOptions, then func(*Pipeline) error) (*Build, error) {
+// the store's state when opt has one, calling then (when set) for each prepared pipeline (see
+// prepare).
+func (r *rendered) finish(cfg *config.Config, opt BuildOptions, then func(*Pipeline) error) (*Build, error) {
 	b := r.b
 	b.assignIDs(opt)
 	b.checkNames()

@@ -150,7 +150,7 @@ func diffWith(ctx context.Context, cfg *config.Config, store front50.Store, opt 
 		mu.Unlock()
 		return nil
 	}
-	b, err := r.finishThen(cfg, BuildOptions{Filter: opt.Filter, State: state, Adopt: opt.Adopt}, planned)
+	b, err := r.finish(cfg, BuildOptions{Filter: opt.Filter, State: state, Adopt: opt.Adopt}, planned)
 	if err != nil {
 		return nil, err
 	}
