@@ -9,10 +9,12 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Pack is a set of entries, each a key with a validator (what the entry is valid for) and a
@@ -31,6 +33,7 @@ type Pack struct {
 	base  *os.File // nil when there was no pack
 
 	spool       *os.File // nil until the first Put that changes something
+	unsaved     *spoolRef
 	spoolEnd    int64
 	spoolLive   int  // index entries whose record is in the spool
 	garbage     bool // the spool holds a record the index no longer points at
@@ -40,6 +43,17 @@ type Pack struct {
 
 	dirty bool
 	keep  func(key string) bool // when set, Save drops entries it rejects
+}
+
+// spoolRef names the spool that nothing has saved yet, for the cleanup that removes it when
+// its pack is dropped without a Save (a command that failed, in a process that goes on, such as
+// pipegen serve). The cleanup must not reach the Pack, hence a separate value.
+type spoolRef struct{ f atomic.Pointer[os.File] }
+
+func removeUnsaved(r *spoolRef) {
+	if f := r.f.Swap(nil); f != nil {
+		discard(f)
+	}
 }
 
 // loc is where an entry's record lies: n bytes at off in f, or in mem when f is nil. crc is
@@ -71,7 +85,8 @@ const (
 )
 
 func loadPack(path string) *Pack {
-	p := &Pack{path: path, index: map[string]loc{}}
+	p := &Pack{path: path, index: map[string]loc{}, unsaved: &spoolRef{}}
+	runtime.AddCleanup(p, removeUnsaved, p.unsaved)
 	f, err := os.Open(path)
 	if err != nil {
 		return p
@@ -266,6 +281,8 @@ func (p *Pack) Put(key string, validator, payload []byte) {
 		var err error
 		if p.spool, p.spoolEnd, err = p.newSpool(); err != nil {
 			p.spoolFailed = true
+		} else {
+			p.unsaved.f.Store(p.spool)
 		}
 	}
 	switch {
@@ -469,6 +486,7 @@ func (p *Pack) write() error {
 		undo()
 		return err
 	}
+	p.unsaved.f.Store(nil) // saved, or removed below
 
 	index := make(map[string]loc, len(moves)+inSpool)
 	if dst == p.spool {

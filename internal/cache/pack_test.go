@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // version is what TestPackConcurrentPutGet writes: the validator names the version, the
@@ -456,5 +457,51 @@ func TestPackWithoutSpoolKeepsABoundedMemory(t *testing.T) {
 	}
 	if p.memSize > maxMem {
 		t.Errorf("%d bytes held, more than %d", p.memSize, maxMem)
+	}
+}
+
+// A pack dropped without a Save (a command that failed in a process that goes on, such as
+// pipegen serve) takes its spool with it.
+func TestUnsavedSpoolRemovedWithItsPack(t *testing.T) {
+	dir := t.TempDir()
+	spools := func() int {
+		n := 0
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), spoolPrefix) {
+				n++
+			}
+		}
+		return n
+	}
+	func() {
+		d := Open(dir)
+		d.pack("u.pack").Put("k", nil, []byte("v"))
+	}()
+	if spools() != 1 {
+		t.Fatalf("%d spools after a Put, want 1", spools())
+	}
+	for i := 0; i < 200 && spools() > 0; i++ {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := spools(); n != 0 {
+		t.Fatalf("%d spools left after their pack was dropped", n)
+	}
+
+	// A saved pack is its former spool: dropping the pack must not remove it.
+	func() {
+		d := Open(dir)
+		d.pack("u.pack").Put("k", nil, []byte("v"))
+		if err := d.Save(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for range 20 {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, pl, ok := Open(dir).pack("u.pack").Get("k"); !ok || string(pl) != "v" {
+		t.Fatal("the saved pack was lost when the pack that saved it was dropped")
 	}
 }
