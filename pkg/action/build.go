@@ -224,9 +224,11 @@ type BuildOptions struct {
 	// directory: a new service is validated before its file is written.
 	Extra []*services.Service
 	// Stream keeps each rendered value, then each document, in a spool file rather than in
-	// memory: read them with Pipeline.Document, and Close the build. For render and validate
-	// of large repos.
+	// memory: read them with Pipeline.Document, and Close the build. For render of large repos.
 	Stream bool
+	// DropDocuments, with Stream, keeps no document at all once it is checked: validate needs
+	// only the problems.
+	DropDocuments bool
 }
 
 // CacheDir is where pipegen keeps what the next run can reuse: decoded renders and store
@@ -263,6 +265,10 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 			return nil, err
 		}
 		then = func(p *Pipeline) error {
+			if opt.DropDocuments {
+				p.Doc = nil
+				return nil
+			}
 			d, ok, err := spoolDoc(sp, p.Doc)
 			if err != nil {
 				return fmt.Errorf("render %s: %w", p.Source, err)
@@ -482,26 +488,16 @@ func renderOne(cfg *config.Config, engine *render.Engine, decoded *cache.Decoded
 		if err := p.spoolValue(sp, decoded, slot); err != nil {
 			return nil, []error{err}
 		}
-		p.InScope = f.match(svc.Name, st.Name, e.Key, p.Name)
-		return p, nil
-	}
-	v, hit := decoded.Get(slot, text)
-	if !hit {
-		v, err = yamldoc.Decode(text)
-		if err != nil {
-			var ye *yamldoc.Error
-			if errors.As(err, &ye) {
-				return nil, []error{p.problem(ye.Line, "the rendered YAML is invalid: "+ye.Msg)}
+	} else {
+		v, hit := decoded.Get(slot, text)
+		if !hit {
+			if v, err = p.decodeYAML(); err != nil {
+				return nil, []error{err}
 			}
-			return nil, []error{p.problem(0, err.Error())}
+			decoded.Put(slot, text, v)
 		}
-		decoded.Put(slot, text, v)
-	}
-	p.raw = v
-	if m, ok := v.(map[string]any); ok {
-		if n, ok := m["name"].(string); ok {
-			p.Name = strings.TrimSpace(n)
-		}
+		p.raw = v
+		p.setName(v)
 	}
 	p.InScope = f.match(svc.Name, st.Name, e.Key, p.Name)
 	return p, nil

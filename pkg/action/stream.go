@@ -20,13 +20,9 @@ import (
 func (p *Pipeline) spoolValue(sp *spool.File, decoded *cache.Decoded, slot string) error {
 	payload, hit := decoded.GetPayload(slot, p.text)
 	if !hit {
-		v, err := yamldoc.Decode(p.text)
+		v, err := p.decodeYAML()
 		if err != nil {
-			var ye *yamldoc.Error
-			if errors.As(err, &ye) {
-				return p.problem(ye.Line, "the rendered YAML is invalid: "+ye.Msg)
-			}
-			return p.problem(0, err.Error())
+			return err
 		}
 		var ok bool
 		if payload, ok = cache.EncodeValue(v); !ok {
@@ -49,6 +45,20 @@ func (p *Pipeline) spoolValue(sp *spool.File, decoded *cache.Decoded, slot strin
 	return nil
 }
 
+// decodeYAML decodes the rendered text; the error is an input problem at its template line.
+func (p *Pipeline) decodeYAML() (any, error) {
+	v, err := yamldoc.Decode(p.text)
+	if err != nil {
+		var ye *yamldoc.Error
+		if errors.As(err, &ye) {
+			return nil, p.problem(ye.Line, "the rendered YAML is invalid: "+ye.Msg)
+		}
+		return nil, p.problem(0, err.Error())
+	}
+	return v, nil
+}
+
+// setName takes the pipeline's name from its decoded value.
 func (p *Pipeline) setName(v any) {
 	if m, ok := v.(map[string]any); ok {
 		if n, ok := m["name"].(string); ok {

@@ -204,5 +204,20 @@ func TestStreamingRenderAsHeldRender(t *testing.T) {
 		if broken && !strings.Contains(heldMsgs[0], "e2e.yml:") {
 			t.Fatalf("test setup: no problem at a line of e2e.yml:\n%s", heldMsgs[0])
 		}
+
+		// validate's build keeps no document, and finds the same problems.
+		b, err := Render(context.Background(), r.config(nil), BuildOptions{Stream: true, DropDocuments: true, NoCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range b.Pipelines {
+			if d, err := p.Document(); d != nil || err != nil {
+				t.Fatalf("%s: a build that drops documents kept one (%v)", p.Source, err)
+			}
+		}
+		if msgs := append([]string{problemsText(b)}, b.Warnings...); fmt.Sprint(msgs) != fmt.Sprint(heldMsgs) {
+			t.Fatalf("broken=%v: messages without documents differ:\n got %q\nwant %q", broken, msgs, heldMsgs)
+		}
+		_ = b.Close()
 	}
 }

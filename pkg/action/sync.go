@@ -131,15 +131,9 @@ func diffWith(ctx context.Context, cfg *config.Config, store front50.Store, opt 
 		if err != nil {
 			return err
 		}
-		if sp != nil {
-			if it.Desired != nil && needsDocument(it.Action) {
-				if d, ok, err := spoolDoc(sp, it.Desired); err != nil {
-					return fmt.Errorf("plan %s/%s: %w", it.Application, it.Name, err)
-				} else if ok {
-					it.Desired, it.Body = nil, d
-				}
-			} else if it.Desired != nil {
-				it.Desired = nil
+		if sp != nil && it.Desired != nil {
+			if err := spoolItem(sp, &it); err != nil {
+				return err
 			}
 			if it.Desired == nil {
 				p.Doc = nil
@@ -165,6 +159,23 @@ func diffWith(ctx context.Context, cfg *config.Config, store front50.Store, opt 
 	res.Plan.Unmanaged = plan.FindUnmanaged(state, b.InScopeApplications(), res.Plan)
 	res.Plan.Applications, res.Plan.AppCounts, err = planApps(ctx, store, c, b, opt.Filter, opt.Adopt, load.Concurrency)
 	return res, err
+}
+
+// spoolItem moves an item's document to the spool when something reads it later, and drops
+// it otherwise. A document the spool's form cannot hold stays in memory.
+func spoolItem(sp *spool.File, it *plan.Item) error {
+	if !needsDocument(it.Action) {
+		it.Desired = nil
+		return nil
+	}
+	d, ok, err := spoolDoc(sp, it.Desired)
+	if err != nil {
+		return fmt.Errorf("plan %s/%s: %w", it.Application, it.Name, err)
+	}
+	if ok {
+		it.Desired, it.Body = nil, d
+	}
+	return nil
 }
 
 // needsDocument reports whether a plan item's document is read after planning: by sync to

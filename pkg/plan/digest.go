@@ -15,19 +15,20 @@ import (
 // carries over) and a digest of the rest, so that an unchanged pipeline is recognised without
 // its stored document; only a pipeline that differs is read again and compared field by field.
 
-// summaryFields are the stored fields planning reads of every pipeline.
-var summaryFields = []string{
+// summaryFields are the stored fields planning reads of every pipeline: the summary fields
+// proper and the UserSet ones.
+var summaryFields = append([]string{
 	pipeline.FieldID, pipeline.FieldApplication, pipeline.FieldName, pipeline.MarkerKey,
 	pipeline.FieldLastModifiedBy, pipeline.FieldUpdateTs, pipeline.FieldCreateTs,
-}
+}, pipeline.UserSet...)
 
 // Summarize is front50.LoadOptions.Summarize for planning: the summary fields, the UserSet
 // fields, and the digest of the stored document as Normalize leaves it for a desired
 // document that sets no UserSet field (nil when the document holds a value the digest cannot
 // describe exactly: then the pipeline is always compared in full).
 func Summarize(doc map[string]any) (map[string]any, []byte) {
-	sum := make(map[string]any, len(summaryFields)+len(pipeline.UserSet))
-	for _, f := range append(summaryFields, pipeline.UserSet...) {
+	sum := make(map[string]any, len(summaryFields))
+	for _, f := range summaryFields {
 		if v, ok := doc[f]; ok {
 			sum[f] = v
 		}

@@ -32,7 +32,7 @@ All problems are listed; the exit code is 1 if there is any.`,
 			if err != nil {
 				return err
 			}
-			b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache, Stream: true})
+			b, err := action.Render(cmd.Context(), cfg, action.BuildOptions{Filter: opts.Flags.Filter(), NoCache: opts.Flags.NoCache, Stream: true, DropDocuments: true})
 			if err != nil {
 				return err
 			}
