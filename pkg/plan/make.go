@@ -178,8 +178,8 @@ func One(ctx context.Context, d *Desired, state *front50.State, opt Options) (It
 		it.Reason = "disabled in the UI: stays disabled (the template does not set disabled)"
 	}
 	// Most pipelines of a plan are unchanged. Identical trees are the common case of that and
-	// cost one walk to recognise, where a field-level diff builds two hashed trees.
-	// A summarised stored pipeline is read again only when its digest does not show it
+	// cost one walk to recognise, where a field-level diff builds two hashed trees; a
+	// summarised stored pipeline is read again only when its digest does not show it
 	// unchanged.
 	stored, sameDigest := cur.Doc, cur.Summary && unchangedByDigest(cur.Doc, cur.Digest, d.Doc)
 	if cur.Summary && !sameDigest {
@@ -188,8 +188,8 @@ func One(ctx context.Context, d *Desired, state *front50.State, opt Options) (It
 			return it, fmt.Errorf("diff %s/%s: %w", d.Application, d.Name, err)
 		}
 	}
-	if norm := (map[string]any)(nil); !sameDigest {
-		if norm = Normalize(stored, d.Doc); !identical(norm, d.Doc) {
+	if !sameDigest {
+		if norm := Normalize(stored, d.Doc); !identical(norm, d.Doc) {
 			changes, err := diff.Compare(withoutIdentical(norm, d.Doc))
 			if err != nil {
 				return it, fmt.Errorf("diff %s/%s: %w", d.Application, d.Name, err)
