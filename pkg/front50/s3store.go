@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/pipegen/pipegen/internal/parallel"
 )
 
 type s3Store struct {
@@ -228,32 +230,30 @@ func (s *s3Store) listRanges(ctx context.Context, prefix string, page func([]typ
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(lows))
-	var wg sync.WaitGroup
-	for i, after := range lows {
+	// A range never started (the context ended first) has no error of its own: Do's says so.
+	started := parallel.Do(ctx, len(lows), len(lows), func(i int) {
 		upTo := ""
 		if i+1 < len(lows) {
 			upTo = lows[i+1]
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.listFrom(ctx, prefix, after, func(objs []types.Object, _ bool) bool {
-				for j, o := range objs {
-					if upTo != "" && aws.ToString(o.Key) > upTo {
-						page(objs[:j])
-						return false
-					}
+		errs[i] = s.listFrom(ctx, prefix, lows[i], func(objs []types.Object, _ bool) bool {
+			for j, o := range objs {
+				if upTo != "" && aws.ToString(o.Key) > upTo {
+					page(objs[:j])
+					return false
 				}
-				page(objs)
-				return true
-			})
-			if errs[i] != nil {
-				cancel()
 			}
-		}()
+			page(objs)
+			return true
+		})
+		if errs[i] != nil {
+			cancel()
+		}
+	})
+	if err := firstError(errs); err != nil {
+		return err
 	}
-	wg.Wait()
-	return firstError(errs)
+	return started
 }
 
 // firstError is the first failure of parallel requests, preferring the cause over the
