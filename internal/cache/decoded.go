@@ -66,5 +66,25 @@ func (c *Decoded) Put(identity string, text []byte, v any) {
 	if !ok {
 		return
 	}
+	c.PutPayload(identity, text, payload)
+}
+
+// GetPayload is Get without decoding: the value's binary form (EncodeValue).
+func (c *Decoded) GetPayload(identity string, text []byte) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	validator, payload, ok := c.pack.Get(identity)
+	if !ok || !bytes.Equal(validator, c.validator(text)) {
+		return nil, false
+	}
+	return payload, true
+}
+
+// PutPayload is Put with the value already in its binary form.
+func (c *Decoded) PutPayload(identity string, text []byte, payload []byte) {
+	if c == nil {
+		return
+	}
 	c.pack.Put(identity, c.validator(text), payload)
 }

@@ -73,23 +73,3 @@ func (d *decoder) skip(depth int) bool {
 	}
 	return false
 }
-
-// GetPayload is Get without decoding: the value's binary form (EncodeValue).
-func (c *Decoded) GetPayload(identity string, text []byte) ([]byte, bool) {
-	if c == nil {
-		return nil, false
-	}
-	validator, payload, ok := c.pack.Get(identity)
-	if !ok || string(validator) != string(c.validator(text)) {
-		return nil, false
-	}
-	return payload, true
-}
-
-// PutPayload is Put with the value already in its binary form.
-func (c *Decoded) PutPayload(identity string, text []byte, payload []byte) {
-	if c == nil {
-		return
-	}
-	c.pack.Put(identity, c.validator(text), payload)
-}
