@@ -15,7 +15,7 @@ func TestPeakRSSIsTheChilds(t *testing.T) {
 	}
 	cmd := exec.Command("sleep", "0.3")
 	if err := cmd.Start(); err != nil {
-		t.Skipf("no sleep: %v", err)
+		t.Fatalf("start sleep(1): %v", err)
 	}
 	peak := watchPeakRSS(cmd.Process.Pid)
 	if err := cmd.Wait(); err != nil {
