@@ -358,13 +358,14 @@ func staleApps(ctx context.Context, store front50.Store, items []planfile.AppIte
 		if it.Desired == nil && it.DesiredPerm == nil {
 			continue // nothing to write: applying the plan leaves it as it is, whatever it is now
 		}
-		s, err := readApp(ctx, as, it.Name, true, true)
-		if err != nil {
-			return nil, err
-		}
 		if it.Minimal {
 			// Only the application's absence was planned on (a create that finds one gives way).
 			continue
+		}
+		// The permission object is read only when the plan writes it.
+		s, err := readApp(ctx, as, it.Name, true, it.DesiredPerm != nil)
+		if err != nil {
+			return nil, err
 		}
 		if !front50.SameETag(s.ETag, it.ETag) {
 			stale = append(stale, it.Name+"/application-metadata.json")
