@@ -253,10 +253,8 @@ func (e *Engine) strictSource(f *parsedFile, items []item) string {
 			// |safe, which pongo2 reads off the printed expression, is moved after the call.
 			first, last := toks[0], toks[len(toks)-1]
 			closing := ")"
-			for i := 1; i < len(toks); i++ {
-				if toks[i].is(tkIdent, "safe") && toks[i-1].is(tkSymbol, "|") {
-					closing = ")|safe"
-				}
+			if printIsSafe(toks) {
+				closing = ")|safe"
 			}
 			all = append(all, ins{line: first.line, col: first.col, text: printFunc + "("})
 			add(toks, strictFilter)
@@ -460,4 +458,30 @@ func asStrictFailure(err error) *strictFailure {
 		return &strictFailure{site: n, byte: m[1] == "byte"}
 	}
 	return nil
+}
+
+// printIsSafe reports whether a printed expression is marked safe as a whole: `|safe` is its
+// last filter and nothing outside brackets combines it with anything else. A `|safe` on one
+// operand ({{ "x"|safe + name }}) leaves the print escaped, as pongo2 treats such an
+// expression: moving it after the call would print name unescaped.
+func printIsSafe(toks []token) bool {
+	n := len(toks)
+	if n < 3 || !toks[n-1].is(tkIdent, "safe") || !toks[n-2].is(tkSymbol, "|") {
+		return false
+	}
+	depth := 0
+	for _, t := range toks[:n-2] {
+		switch {
+		case t.kind == tkSymbol && (t.val == "(" || t.val == "[" || t.val == "{"):
+			depth++
+		case t.kind == tkSymbol && (t.val == ")" || t.val == "]" || t.val == "}"):
+			depth--
+		case depth > 0:
+		case t.kind == tkKeyword:
+			return false
+		case t.kind == tkSymbol && t.val != "|" && t.val != "." && t.val != ":":
+			return false
+		}
+	}
+	return true
 }
