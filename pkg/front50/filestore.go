@@ -169,8 +169,12 @@ func (s *fileStore) Get(ctx context.Context, id string) (*Object, error) {
 }
 
 func (s *fileStore) Put(ctx context.Context, id string, body []byte, opt PutOptions) (string, error) {
-	if err := ValidatePipelineObject(id, body); err != nil {
+	doc, err := validatePipelineObject(id, body)
+	if err != nil {
 		return "", err
+	}
+	if opt.Validated != nil {
+		opt.Validated(doc)
 	}
 	etag, err := s.putPath(ctx, s.objPath(id), body, opt)
 	if err == nil {

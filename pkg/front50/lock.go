@@ -53,18 +53,22 @@ type Locker interface {
 type Unwrapper interface{ Unwrap() Store }
 
 // LockerOf finds the Locker behind s, looking through wrappers.
-func LockerOf(s Store) (Locker, bool) {
+func LockerOf(s Store) (Locker, bool) { return behind[Locker](s) }
+
+// behind finds a T in s or in the stores it wraps, outermost first.
+func behind[T any](s Store) (T, bool) {
 	for s != nil {
-		if l, ok := s.(Locker); ok {
-			return l, true
+		if t, ok := s.(T); ok {
+			return t, true
 		}
 		u, ok := s.(Unwrapper)
 		if !ok {
-			return nil, false
+			break
 		}
 		s = u.Unwrap()
 	}
-	return nil, false
+	var zero T
+	return zero, false
 }
 
 // HeldError says the lock is held by someone else.

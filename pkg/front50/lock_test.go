@@ -22,16 +22,26 @@ var front50Groups = []string{"projects", "pipelines", "pipeline-strategies", "pi
 func TestLockKeyOutsideFront50Listings(t *testing.T) {
 	for _, root := range []string{"front50", "", "/", "a/b/", "pipelines"} {
 		lay := layout{root: root}
-		key := lay.lockKey()
-		for _, g := range front50Groups {
-			prefix := strings.ReplaceAll(root+"/"+g, "//", "/")
-			if strings.HasPrefix(key, prefix) {
-				t.Errorf("root %q: lock key %q is inside Front50's listing prefix %q", root, key, prefix)
-			}
+		testKeyOutsideFront50Listings(t, root, lay, lay.lockKey())
+		testKeyOutsideFront50Listings(t, root, lay, lay.summariesKey())
+	}
+}
+
+// testKeyOutsideFront50Listings checks that a key of pipegen's own lies in the root folder,
+// outside every folder Front50 lists, and is not taken for Front50 data (HasData).
+func testKeyOutsideFront50Listings(t *testing.T, root string, lay layout, key string) {
+	t.Helper()
+	if strings.HasSuffix(key, ".json") {
+		t.Errorf("root %q: key %q ends in .json, which HasData takes for Front50 data", root, key)
+	}
+	for _, g := range front50Groups {
+		prefix := strings.ReplaceAll(root+"/"+g, "//", "/")
+		if strings.HasPrefix(key, prefix) {
+			t.Errorf("root %q: key %q is inside Front50's listing prefix %q", root, key, prefix)
 		}
-		if !strings.HasPrefix(key, lay.dataPrefix()) {
-			t.Errorf("root %q: lock key %q is outside the root folder %q", root, key, lay.dataPrefix())
-		}
+	}
+	if !strings.HasPrefix(key, lay.dataPrefix()) {
+		t.Errorf("root %q: key %q is outside the root folder %q", root, key, lay.dataPrefix())
 	}
 }
 

@@ -355,8 +355,12 @@ func (s *s3Store) getVersioned(ctx context.Context, key string) (*Object, string
 }
 
 func (s *s3Store) Put(ctx context.Context, id string, body []byte, opt PutOptions) (string, error) {
-	if err := ValidatePipelineObject(id, body); err != nil {
+	doc, err := validatePipelineObject(id, body)
+	if err != nil {
 		return "", err
+	}
+	if opt.Validated != nil {
+		opt.Validated(doc)
 	}
 	etag, err := s.putChecked(ctx, s.lay.objectKey(id), body, opt)
 	if err == nil {

@@ -140,6 +140,20 @@ type LoadOptions struct {
 	// of it (the new Doc) and a digest of the whole. The body is then dropped, so a state of
 	// ten thousand pipelines holds summaries, not documents; State.Document reads one again.
 	Summarize func(doc map[string]any) (summary map[string]any, digest []byte)
+	// Summaries, with Summarize, serves the summary of an object the listing shows unchanged
+	// since it was summarised, so that the object is not read at all, and keeps the summaries
+	// of the objects read.
+	Summaries SummaryCache
+}
+
+// SummaryCache keeps what LoadOptions.Summarize made of stored objects, each entry valid for
+// the one version of its object it was made from.
+type SummaryCache interface {
+	// Summary returns the summary and digest of the object listed as info, when they are
+	// provably those of that version.
+	Summary(info Info) (summary map[string]any, digest []byte, ok bool)
+	// RememberSummary records what Summarize made of obj.
+	RememberSummary(obj *Object, summary map[string]any, digest []byte)
 }
 
 // Load lists the store once and reads every pipeline with at most
@@ -174,6 +188,10 @@ func LoadWith(ctx context.Context, s Store, opt LoadOptions) (*State, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if p := cachedSummary(opt, infos[i]); p != nil {
+					results[i] = result{p: p}
+					continue
+				}
 				p, b, err := loadOne(ctx, s, infos[i])
 				if err != nil {
 					cancel(err)
@@ -181,6 +199,9 @@ func LoadWith(ctx context.Context, s Store, opt LoadOptions) (*State, error) {
 				}
 				if p != nil && opt.Summarize != nil {
 					p.Doc, p.Digest = opt.Summarize(p.Doc)
+					if opt.Summaries != nil {
+						opt.Summaries.RememberSummary(&Object{Info: p.Info, Body: p.Raw}, p.Doc, p.Digest)
+					}
 					p.Raw, p.Summary = nil, true
 				}
 				results[i] = result{p, b}
@@ -214,6 +235,24 @@ feed:
 	st := NewState(pipelines, broken)
 	st.store = s
 	return st, nil
+}
+
+// cachedSummary is the summarised pipeline of info from opt.Summaries, or nil when it must be
+// read. An object whose folder name Front50 cannot use is always read, to be reported.
+func cachedSummary(opt LoadOptions, info Info) *Pipeline {
+	if opt.Summarize == nil || opt.Summaries == nil {
+		return nil
+	}
+	nested := strings.Contains(info.ID, "/")
+	if !nested && ValidateID(info.ID) != nil {
+		return nil
+	}
+	sum, digest, ok := opt.Summaries.Summary(info)
+	if !ok {
+		return nil
+	}
+	info.ID = strings.ToLower(info.ID) // as Get names it
+	return &Pipeline{Info: info, Doc: sum, Digest: digest, Nested: nested, Summary: true}
 }
 
 func loadOne(ctx context.Context, s Store, info Info) (*Pipeline, *Broken, error) {

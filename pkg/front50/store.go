@@ -40,6 +40,10 @@ type Object struct {
 type PutOptions struct {
 	IfMatch     string // write only if the current ETag equals this (update)
 	IfNoneMatch bool   // write only if absent (create)
+	// Validated, when set, is given the document a pipeline Put decoded to validate the body
+	// (what DecodeStored gives for it), before the write: so that a caller that needs it
+	// decoded need not decode it again. Put does not use the document afterwards.
+	Validated func(doc map[string]any)
 }
 
 var (

@@ -129,32 +129,40 @@ func (e *InvalidError) Unwrap() error { return ErrInvalidObject }
 // ValidatePipelineObject checks that body is a pipeline object Front50 can read under the key
 // id. The error is an *InvalidError (wrapping ErrInvalidObject) that lists every problem.
 func ValidatePipelineObject(id string, body []byte) error {
-	if probs := pipelineObjectProblems(id, body); len(probs) > 0 {
-		return &InvalidError{ID: id, Problems: probs}
-	}
-	return nil
+	_, err := validatePipelineObject(id, body)
+	return err
 }
 
-func pipelineObjectProblems(id string, body []byte) []Problem {
+// validatePipelineObject is ValidatePipelineObject that also returns the document it decoded:
+// for a body that passes, what DecodeStored gives.
+func validatePipelineObject(id string, body []byte) (map[string]any, error) {
+	doc, probs := pipelineObjectProblems(id, body)
+	if len(probs) > 0 {
+		return nil, &InvalidError{ID: id, Problems: probs}
+	}
+	return doc, nil
+}
+
+func pipelineObjectProblems(id string, body []byte) (map[string]any, []Problem) {
 	if err := ValidateID(id); err != nil {
-		return []Problem{{Msg: err.Error()}}
+		return nil, []Problem{{Msg: err.Error()}}
 	}
 	// Go's decoder silently replaces invalid UTF-8; Jackson rejects it.
 	if !utf8.Valid(body) {
-		return []Problem{{Msg: "body is not valid UTF-8"}}
+		return nil, []Problem{{Msg: "body is not valid UTF-8"}}
 	}
 	doc, err := decodeObject(body)
 	if err != nil {
-		return []Problem{{Msg: err.Error()}}
+		return nil, []Problem{{Msg: err.Error()}}
 	}
 	// Jackson sets a typed property once per occurrence, so a refused first value fails the
 	// read even when a later one would pass; and which value counts is a reader's choice.
 	if scannedKeys(body) != decodedKeys(doc) {
 		if path, dup := duplicateKey(body); dup {
-			return []Problem{{Path: path, Msg: "appears twice in the object; write each key once"}}
+			return nil, []Problem{{Path: path, Msg: "appears twice in the object; write each key once"}}
 		}
 	}
-	return docProblems(id, doc)
+	return doc, docProblems(id, doc)
 }
 
 // PipelineDocProblems runs the checks of ValidatePipelineObject that concern the content on an
