@@ -26,7 +26,8 @@ import (
 // group are cached by the same rules (apps.go).
 type Store struct {
 	front50.Store
-	objects objectPack
+	objects   objectPack
+	summaries *summaryPack // nil unless made by WrapStoreWith with a Summarizer
 
 	mu     sync.RWMutex
 	listed map[string]front50.Info // by lower-case id, from the last List
@@ -35,10 +36,21 @@ type Store struct {
 // WrapStore returns s with the object cache in d in front; with a nil d it returns s. When s
 // holds applications, so does the result, cached too.
 func WrapStore(s front50.Store, d *Dir) front50.Store {
+	return WrapStoreWith(s, d, nil)
+}
+
+// WrapStoreWith is WrapStore that also keeps the summaries sz makes of pipelines: the result
+// is then a front50.SummaryCache for LoadWith, which also summarises every object it writes.
+// When the store keeps a shared copy of them (front50.SummaryStore), the summaries start from
+// it whenever this cache has none for the store (see shared.go).
+func WrapStoreWith(s front50.Store, d *Dir, sz *Summarizer) front50.Store {
 	if d == nil {
 		return s
 	}
 	cs := &Store{Store: s, objects: objectPack{d.pack(packName("objects", s.Location()))}}
+	if sz != nil && sz.Summarize != nil && sz.Format != "" {
+		cs.summaries = &summaryPack{sh: newSharedSummaries(d, packName("summaries", s.Location()), s), sz: *sz}
+	}
 	if as, err := front50.AppStoreOf(s); err == nil {
 		return newAppsStore(cs, as, d)
 	}
@@ -50,7 +62,14 @@ func (s *Store) Unwrap() front50.Store { return s.Store }
 
 // List lists the store and remembers what it showed.
 func (s *Store) List(ctx context.Context) ([]front50.Info, error) {
+	var seeded <-chan *Pack
+	if s.summaries != nil {
+		seeded = s.summaries.sh.seed(ctx) // at once with the listing: both are requests
+	}
 	infos, err := s.Store.List(ctx)
+	if seeded != nil {
+		<-seeded
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +82,27 @@ func (s *Store) List(ctx context.Context) ([]front50.Info, error) {
 	s.mu.Unlock()
 	// Objects gone from the store leave the cache when it is saved.
 	s.objects.pack.Retain(func(id string) bool { _, ok := listed[id]; return ok })
+	if s.summaries != nil {
+		s.summaries.sh.local().Retain(func(id string) bool { _, ok := listed[id]; return ok })
+	}
 	return infos, nil
+}
+
+// Summary serves the summary of the object version the listing shows as info
+// (front50.SummaryCache). Summaries are only known after a List.
+func (s *Store) Summary(info front50.Info) (map[string]any, []byte, bool) {
+	if s.summaries == nil {
+		return nil, nil, false
+	}
+	return s.summaries.summary(strings.ToLower(info.ID), info)
+}
+
+// RememberSummary records what LoadWith's Summarize made of obj (front50.SummaryCache).
+func (s *Store) RememberSummary(obj *front50.Object, sum map[string]any, digest []byte) {
+	if s.summaries == nil {
+		return
+	}
+	s.summaries.remember(strings.ToLower(obj.ID), obj.Info, obj.Body, sum, digest)
 }
 
 // Get serves a listed object from the cache when the entry is provably the listed version.
@@ -85,13 +124,46 @@ func (s *Store) Get(ctx context.Context, id string) (*front50.Object, error) {
 	return obj, nil
 }
 
+// PublishSummaries gives the store the summaries as this cache has saved them, so that a
+// cache elsewhere can start from them (shared.go). It does nothing without summaries, for a
+// store that keeps none, or when the store has them already. Save the cache first.
+func (s *Store) PublishSummaries(ctx context.Context) error {
+	if s.summaries == nil {
+		return nil
+	}
+	return s.summaries.sh.publish(ctx)
+}
+
+// SharedSummariesErr is why the store's copy of the summaries could not be read, if it could
+// not: the run is only slower for it.
+func (s *Store) SharedSummariesErr() error {
+	if s.summaries == nil {
+		return nil
+	}
+	return s.summaries.sh.err
+}
+
 // Put writes through and caches the body when the ETag proves what the server stored.
 func (s *Store) Put(ctx context.Context, id string, body []byte, opt front50.PutOptions) (string, error) {
+	var doc map[string]any
+	if s.summaries != nil {
+		// The store decodes the body to validate it: summarise that, rather than decode twice.
+		outer := opt.Validated
+		opt.Validated = func(d map[string]any) {
+			doc = d
+			if outer != nil {
+				outer(d)
+			}
+		}
+	}
 	etag, err := s.Store.Put(ctx, id, body, opt)
 	if err != nil {
 		return "", err
 	}
 	s.objects.written(strings.ToLower(id), etag, body)
+	if s.summaries != nil {
+		s.summaries.written(strings.ToLower(id), etag, body, doc)
+	}
 	return etag, nil
 }
 
@@ -109,11 +181,33 @@ type entryMeta struct {
 	MD5 bool `json:"md5,omitempty"`
 }
 
+// valid reports whether an entry made with m is for the version a listing shows as in: the
+// same ETag and size, and either the ETag was the body's MD5 or the listed time is the entry's.
+func (m entryMeta) valid(in front50.Info) bool {
+	if in.ETag == "" {
+		return false // a listing without ETags proves nothing
+	}
+	if !front50.SameETag(m.ETag, in.ETag) || m.Size != in.Size {
+		return false
+	}
+	return m.MD5 || m.LastModified != 0 && m.LastModified == in.LastModified.Unix()
+}
+
+// newEntryMeta is the validator of an entry made from body, read as in; false when no
+// listing could ever validate it.
+func newEntryMeta(in front50.Info, body []byte) (entryMeta, bool) {
+	meta := entryMeta{ETag: in.ETag, Size: int64(len(body)), MD5: isMD5Of(in.ETag, body)}
+	if !in.LastModified.IsZero() {
+		meta.LastModified = in.LastModified.Unix()
+	}
+	return meta, meta.ETag != "" && (meta.LastModified != 0 || meta.MD5)
+}
+
 // hit returns the entry under key when it holds the version the listing shows as in. The
 // object's ID is key.
 func (o objectPack) hit(key string, in front50.Info) (*front50.Object, bool) {
 	if in.ETag == "" {
-		return nil, false // a listing without ETags proves nothing
+		return nil, false
 	}
 	validator, body, ok := o.pack.Get(key)
 	if !ok {
@@ -123,14 +217,7 @@ func (o objectPack) hit(key string, in front50.Info) (*front50.Object, bool) {
 	if err := json.Unmarshal(validator, &meta); err != nil {
 		return nil, false
 	}
-	if !front50.SameETag(meta.ETag, in.ETag) || meta.Size != in.Size || int64(len(body)) != in.Size {
-		return nil, false
-	}
-	if meta.MD5 {
-		if !isMD5Of(in.ETag, body) {
-			return nil, false
-		}
-	} else if meta.LastModified == 0 || meta.LastModified != in.LastModified.Unix() {
+	if !meta.valid(in) || int64(len(body)) != in.Size || meta.MD5 && !isMD5Of(in.ETag, body) {
 		return nil, false
 	}
 	info := in
@@ -144,12 +231,9 @@ func (o objectPack) hit(key string, in front50.Info) (*front50.Object, bool) {
 
 // remember caches what a GET answered.
 func (o objectPack) remember(key string, in front50.Info, body []byte) {
-	meta := entryMeta{ETag: in.ETag, Size: int64(len(body)), MD5: isMD5Of(in.ETag, body)}
-	if !in.LastModified.IsZero() {
-		meta.LastModified = in.LastModified.Unix()
-	}
-	if meta.ETag == "" || meta.LastModified == 0 && !meta.MD5 {
-		return // could never be validated
+	meta, ok := newEntryMeta(in, body)
+	if !ok {
+		return
 	}
 	validator, err := json.Marshal(meta)
 	if err != nil {

@@ -1,0 +1,153 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/pipegen/pipegen/pkg/front50"
+)
+
+// A CI runner starts with an empty cache, so its diff would read and decode every pipeline the
+// last sync wrote. The summaries pack is therefore also kept in the store
+// (front50.SummaryStore): sync writes it there after it has saved its own, and a cache without
+// summaries for a store starts from that copy. Nothing in it is believed on its word: each
+// entry is used only when the listing shows the very version it was made from (the same
+// validators as a local entry), by the same Summarizer.Format, and a damaged copy is a pack
+// whose damaged records are misses (pack.go). An old, foreign or missing copy only makes the
+// run read more, and failing to read or write it never fails a command.
+
+// maxShared bounds the shared copy read: a store's summaries weigh ~300 bytes per pipeline.
+const maxShared = 256 << 20
+
+// sharedSummaries is the summaries pack of one store, loaded once: from this cache's folder,
+// or, when the folder has none, from the store's copy.
+type sharedSummaries struct {
+	dir   *Dir
+	name  string
+	store front50.Store
+
+	once sync.Once
+	pack *Pack
+	// Err is why the store's copy could not be read (nil when it was, or was not needed, or
+	// there is none): for diagnostics only.
+	err error
+}
+
+func newSharedSummaries(d *Dir, name string, s front50.Store) *sharedSummaries {
+	return &sharedSummaries{dir: d, name: name, store: s}
+}
+
+// local is the pack as this cache's folder has it, loaded without asking the store.
+func (sh *sharedSummaries) local() *Pack {
+	sh.once.Do(func() { sh.pack = sh.dir.pack(sh.name) })
+	return sh.pack
+}
+
+// seed loads the pack, from the store's copy when this cache's folder has none, and delivers
+// it on the channel (at once when it is loaded already).
+func (sh *sharedSummaries) seed(ctx context.Context) <-chan *Pack {
+	out := make(chan *Pack, 1)
+	if sh == nil {
+		out <- nil
+		return out
+	}
+	go func() {
+		sh.once.Do(func() {
+			sh.err = sh.fetch(ctx)
+			sh.pack = sh.dir.pack(sh.name)
+		})
+		out <- sh.pack
+	}()
+	return out
+}
+
+// fetch puts the store's copy in the cache's folder when the folder has no pack of that name.
+func (sh *sharedSummaries) fetch(ctx context.Context) error {
+	path := filepath.Join(sh.dir.path, sh.name)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	ss, ok := front50.SummaryStoreOf(sh.store)
+	if !ok {
+		return nil
+	}
+	body, err := ss.ReadSummaries(ctx)
+	switch {
+	case err != nil:
+		return err
+	case len(body) > maxShared:
+		return fmt.Errorf("%s: %d bytes, more than a cache reads", ss.SummariesLocation(), len(body))
+	case !bytes.HasPrefix(body, magic):
+		return fmt.Errorf("%s: not a summaries pack", ss.SummariesLocation())
+	}
+	if err := writeFileAtomic(path, body); err != nil {
+		return err
+	}
+	return sh.recordShared(body)
+}
+
+// publish writes the pack as this cache's folder has it to the store, unless it is what the
+// store was last given or gave from here. The pack must be saved first.
+func (sh *sharedSummaries) publish(ctx context.Context) error {
+	ss, ok := front50.SummaryStoreOf(sh.store)
+	if !ok {
+		return nil
+	}
+	body, err := os.ReadFile(filepath.Join(sh.dir.path, sh.name))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil // nothing learnt
+		}
+		return err
+	}
+	if last, err := os.ReadFile(sh.sharedPath()); err == nil && string(last) == md5Hex(body) {
+		return nil
+	}
+	if err := ss.WriteSummaries(ctx, body); err != nil {
+		return err
+	}
+	return sh.recordShared(body)
+}
+
+// sharedPath holds the MD5 of the pack last exchanged with the store, so that a sync that
+// learnt nothing writes nothing.
+func (sh *sharedSummaries) sharedPath() string {
+	return filepath.Join(sh.dir.path, sh.name+".shared")
+}
+
+func (sh *sharedSummaries) recordShared(body []byte) error {
+	return writeFileAtomic(sh.sharedPath(), []byte(md5Hex(body)))
+}
+
+func md5Hex(b []byte) string {
+	sum := md5.Sum(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// writeFileAtomic writes a file whole or not at all, as a pack is saved.
+func writeFileAtomic(path string, body []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}

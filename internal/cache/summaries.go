@@ -1,0 +1,112 @@
+package cache
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pipegen/pipegen/pkg/front50"
+)
+
+// Summarizer is what a cached store makes its summaries with (front50.LoadOptions.Summarize).
+// Format names what Summarize computes: it must change whenever Summarize would return
+// something else for some document, because summaries outlive the build that made them (they
+// are shared through the store, see shared.go) and one made by another Format is never used.
+type Summarizer struct {
+	Format    string
+	Summarize func(doc map[string]any) (summary map[string]any, digest []byte)
+}
+
+// summaryPack holds what a Summarizer made of each stored pipeline, under the same kind of
+// validator as an object entry, so that a diff whose listing shows an object unchanged since
+// it was summarised neither reads nor decodes it.
+type summaryPack struct {
+	sh *sharedSummaries
+	sz Summarizer
+}
+
+// summaryMeta is an entry's validator: the object version's, and the Format.
+type summaryMeta struct {
+	entryMeta
+	Format string `json:"format"`
+}
+
+// summary returns the entry for the version the listing shows as in.
+func (p summaryPack) summary(key string, in front50.Info) (map[string]any, []byte, bool) {
+	validator, payload, ok := p.sh.local().Get(key)
+	if !ok {
+		return nil, nil, false
+	}
+	var meta summaryMeta
+	if err := json.Unmarshal(validator, &meta); err != nil || meta.Format != p.sz.Format || !meta.valid(in) {
+		return nil, nil, false
+	}
+	sum, digest, err := decodeSummary(payload)
+	if err != nil {
+		return nil, nil, false
+	}
+	return sum, digest, true
+}
+
+// remember records the summary of the object version in and body.
+func (p summaryPack) remember(key string, in front50.Info, body []byte, sum map[string]any, digest []byte) {
+	meta, ok := newEntryMeta(in, body)
+	if !ok {
+		return
+	}
+	payload, ok := encodeSummary(sum, digest)
+	if !ok {
+		return
+	}
+	validator, err := json.Marshal(summaryMeta{entryMeta: meta, Format: p.sz.Format})
+	if err != nil {
+		return
+	}
+	p.sh.local().Put(key, validator, payload)
+}
+
+// written summarises what a write stored, when the ETag proves it, from doc: body as the
+// store decoded it to validate it, which is what a read would decode; nil when the store did
+// not say, and the body is decoded here.
+func (p summaryPack) written(key, etag string, body []byte, doc map[string]any) {
+	if !isMD5Of(etag, body) {
+		return
+	}
+	if doc == nil {
+		var err error
+		if doc, err = front50.DecodeStored(body); err != nil {
+			return
+		}
+	}
+	sum, digest := p.sz.Summarize(doc)
+	p.remember(key, front50.Info{ETag: etag}, body, sum, digest)
+}
+
+// A summary entry's payload: the digest's length as one byte (0: no digest), the digest,
+// then the summary in the binary value form.
+func encodeSummary(sum map[string]any, digest []byte) ([]byte, bool) {
+	if len(digest) > 255 {
+		return nil, false
+	}
+	b := append([]byte{byte(len(digest))}, digest...)
+	return appendValue(b, sum)
+}
+
+func decodeSummary(b []byte) (map[string]any, []byte, error) {
+	if len(b) == 0 || len(b) < 1+int(b[0]) {
+		return nil, nil, fmt.Errorf("cache: summary entry cut short")
+	}
+	n := int(b[0])
+	var digest []byte
+	if n > 0 {
+		digest = append([]byte(nil), b[1:1+n]...)
+	}
+	v, err := decodeValue(b[1+n:])
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, ok := v.(map[string]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("cache: summary entry is not a map")
+	}
+	return sum, digest, nil
+}
