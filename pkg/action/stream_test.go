@@ -46,59 +46,13 @@ func TestStreamingDiffPlansAsHeldDiff(t *testing.T) {
 		t.Fatalf("no-change diff: %+v, %d reads of %d pipelines; want all unchanged, each read once", res.Plan.Counts, stats.Get, n)
 	}
 
-	edits := []func(doc map[string]any, rng *rand.Rand){
-		func(doc map[string]any, _ *rand.Rand) {}, // unchanged
-		func(doc map[string]any, rng *rand.Rand) {
-			doc[pipeline.FieldIndex] = json.Number(fmt.Sprint(rng.IntN(5)))
-		},
-		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = true },
-		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = false },
-		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldLastModifiedBy] = "someone@example.com" },
-		func(doc map[string]any, _ *rand.Rand) { delete(doc, "triggers") },
-		func(doc map[string]any, _ *rand.Rand) { doc["schema"] = nil },
-		func(doc map[string]any, _ *rand.Rand) { doc["keepWaitingPipelines"] = true },
-		func(doc map[string]any, _ *rand.Rand) {
-			doc["extraFromTheUI"] = map[string]any{"a": []any{json.Number("1.0")}}
-		},
-		func(doc map[string]any, _ *rand.Rand) { doc["limitConcurrent"] = false },
-		func(doc map[string]any, _ *rand.Rand) { delete(doc, pipeline.MarkerKey) },
-		func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldCreateTs] = json.Number("1") },
-		func(doc map[string]any, _ *rand.Rand) {
-			if st, ok := doc["stages"].([]any); ok && len(st) > 0 {
-				st[0].(map[string]any)["name"] = "renamed in the UI"
-			}
-		},
-		func(doc map[string]any, _ *rand.Rand) {
-			if st, ok := doc["stages"].([]any); ok && len(st) > 1 {
-				st[0], st[1] = st[1], st[0]
-			}
-		},
-	}
 	for round := range 6 {
 		// Each round starts from what sync writes (so it writes from spooled documents too),
 		// then edits every pipeline once or twice.
 		if _, rep := s.sync(DiffOptions{}); rep.Err() != nil {
 			t.Fatal(rep.Err())
 		}
-		rng := rand.New(rand.NewPCG(uint64(round), 16))
-		state, err := front50.Load(ctx, s.store, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, sp := range state.Pipelines {
-			doc := sp.Doc
-			edits[rng.IntN(len(edits))](doc, rng)
-			if rng.IntN(4) == 0 {
-				edits[rng.IntN(len(edits))](doc, rng)
-			}
-			body, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.store.Put(ctx, sp.ID, body, front50.PutOptions{}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		editStoredLikeUI(t, s.store, rand.New(rand.NewPCG(uint64(round), 16)), 1)
 		for _, prune := range []bool{false, true} {
 			held := s.diff(DiffOptions{KeepDocuments: true, Prune: prune, NoCache: true})
 			streamed := s.diff(DiffOptions{Prune: prune})
@@ -219,5 +173,64 @@ func TestStreamingRenderAsHeldRender(t *testing.T) {
 			t.Fatalf("broken=%v: messages without documents differ:\n got %q\nwant %q", broken, msgs, heldMsgs)
 		}
 		_ = b.Close()
+	}
+}
+
+// uiEdits are the ways people and other tools edit stored pipelines, for differential tests.
+var uiEdits = []func(doc map[string]any, rng *rand.Rand){
+	func(doc map[string]any, _ *rand.Rand) {}, // unchanged
+	func(doc map[string]any, rng *rand.Rand) {
+		doc[pipeline.FieldIndex] = json.Number(fmt.Sprint(rng.IntN(5)))
+	},
+	func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = true },
+	func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldDisabled] = false },
+	func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldLastModifiedBy] = "someone@example.com" },
+	func(doc map[string]any, _ *rand.Rand) { delete(doc, "triggers") },
+	func(doc map[string]any, _ *rand.Rand) { doc["schema"] = nil },
+	func(doc map[string]any, _ *rand.Rand) { doc["keepWaitingPipelines"] = true },
+	func(doc map[string]any, _ *rand.Rand) {
+		doc["extraFromTheUI"] = map[string]any{"a": []any{json.Number("1.0")}}
+	},
+	func(doc map[string]any, _ *rand.Rand) { doc["limitConcurrent"] = false },
+	func(doc map[string]any, _ *rand.Rand) { delete(doc, pipeline.MarkerKey) },
+	func(doc map[string]any, _ *rand.Rand) { doc[pipeline.FieldCreateTs] = json.Number("1") },
+	func(doc map[string]any, _ *rand.Rand) {
+		if st, ok := doc["stages"].([]any); ok && len(st) > 0 {
+			st[0].(map[string]any)["name"] = "renamed in the UI"
+		}
+	},
+	func(doc map[string]any, _ *rand.Rand) {
+		if st, ok := doc["stages"].([]any); ok && len(st) > 1 {
+			st[0], st[1] = st[1], st[0]
+		}
+	},
+}
+
+// editStoredLikeUI edits the first fraction of the stored pipelines (by id) with editLikeUI,
+// writing them back as another writer would.
+func editStoredLikeUI(t *testing.T, store front50.Store, rng *rand.Rand, fraction float64) {
+	t.Helper()
+	ctx := context.Background()
+	state, err := front50.Load(ctx, store, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range state.Pipelines[:int(fraction*float64(len(state.Pipelines)))] {
+		editLikeUI(sp.Doc, rng)
+		body, err := json.Marshal(sp.Doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Put(ctx, sp.ID, body, front50.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// editLikeUI edits doc once with a random uiEdit, sometimes twice.
+func editLikeUI(doc map[string]any, rng *rand.Rand) {
+	uiEdits[rng.IntN(len(uiEdits))](doc, rng)
+	if rng.IntN(4) == 0 {
+		uiEdits[rng.IntN(len(uiEdits))](doc, rng)
 	}
 }

@@ -92,8 +92,12 @@ func diffWith(ctx context.Context, cfg *config.Config, store front50.Store, opt 
 	}
 	c := opt.cache(cfg)
 	done := make(chan loaded, 1)
+	cs := cachedStore(store, c)
+	if sc, ok := cs.(front50.SummaryCache); ok && load.Summarize != nil {
+		load.Summaries = sc
+	}
 	go func() {
-		st, err := front50.LoadWith(ctx, cachedStore(store, c), load)
+		st, err := front50.LoadWith(ctx, cs, load)
 		done <- loaded{st, err}
 	}()
 	r, renderErr := renderSources(ctx, cfg, opt.Filter, c, nil, sp)
@@ -207,13 +211,28 @@ func (o DiffOptions) cache(cfg *config.Config) *cache.Dir {
 	return openCache(cfg, false)
 }
 
-// cachedStore puts the object cache in front of a remote store. A file store is read from
-// local disk already; caching it would only copy it.
+// summarizer is how the cache summarises stored pipelines for a streaming diff.
+var summarizer = &cache.Summarizer{Format: plan.SummaryFormat, Summarize: plan.Summarize}
+
+// cachedStore puts the object and summary caches in front of a remote store. A file store is
+// read from local disk already; caching it would only copy it.
 func cachedStore(s front50.Store, c *cache.Dir) front50.Store {
 	if c == nil || strings.HasPrefix(s.Location(), "file://") {
 		return s
 	}
-	return cache.WrapStore(s, c)
+	return cache.WrapStoreWith(s, c, summarizer)
+}
+
+// publishSummaries gives the store the summaries the cache holds after a sync (see
+// internal/cache/shared.go), bounded in time even after an interrupt: it is one request.
+func publishSummaries(ctx context.Context, store front50.Store) error {
+	p, ok := store.(interface{ PublishSummaries(context.Context) error })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return p.PublishSummaries(ctx)
 }
 
 func identityKeys(ids map[pipeline.Marker]bool) map[pipeline.Marker]bool {
@@ -259,6 +278,11 @@ type Report struct {
 	AppConflicts     []plan.AppItem
 	AppsLastModified int64 // the value written to applications/last-modified.json, 0 if not bumped
 	AppsBumpErr      error
+
+	// SummariesErr is why the store's copy of the pipeline summaries could not be updated:
+	// nothing is wrong in Front50's objects, but diffs on machines without a cache read every
+	// pipeline this sync wrote.
+	SummariesErr error
 }
 
 // Err summarises a report as an error (nil when everything was applied).
@@ -309,12 +333,18 @@ func (r *Report) Err() error {
 // anything changed. Writes are conditional on what the plan read, so a concurrent change makes
 // that pipeline fail instead of being overwritten. Once ctx is cancelled no new write starts;
 // writes already started are allowed to finish, so every outcome is known and reported.
-func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptions) (*Report, error) {
+func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptions) (rep *Report, err error) {
 	if opt.CacheDir != "" && !opt.NoCache {
-		// What is written is cached, so the next diff need not read it back.
+		// What is written is cached, so the next diff need not read it back, here or, through
+		// the store's copy of the summaries, on another machine.
 		c := cache.Open(opt.CacheDir)
 		store = cachedStore(store, c)
-		defer func() { _ = c.Save() }()
+		defer func() {
+			if err := c.Save(); err != nil || rep == nil {
+				return // a summary pack not saved is not to be shared either
+			}
+			rep.SummariesErr = publishSummaries(ctx, store)
+		}()
 	}
 	now := opt.Now
 	if now == nil {
@@ -331,7 +361,7 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 			work = append(work, it)
 		}
 	}
-	rep := &Report{}
+	rep = &Report{}
 	for _, it := range p.Items {
 		if it.Action == plan.Conflict {
 			rep.Conflicts = append(rep.Conflicts, it)

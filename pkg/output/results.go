@@ -35,6 +35,9 @@ func SyncReport(out, errOut io.Writer, rep *action.Report, cs *iostreams.ColorSc
 	if rep.BumpErr != nil {
 		e.println(fmt.Sprintf("%s last-modified.json not updated: %v (Front50 still sees the changes within its refresh interval, about a minute)", cs.Red("error:"), rep.BumpErr))
 	}
+	if rep.SummariesErr != nil {
+		e.println(fmt.Sprintf("%s pipeline summaries not shared: %v (Front50's objects are fine; a diff without a cache reads every pipeline until a sync shares them)", cs.Yellow("warning:"), rep.SummariesErr))
+	}
 	if n := len(rep.AppDone); n > 0 {
 		o.println(fmt.Sprintf("Applications: %d written.", n))
 	}
