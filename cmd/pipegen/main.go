@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/pipegen/pipegen/internal/heapprof"
@@ -46,6 +47,18 @@ func run() int {
 			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s: %v\n", heapprof.EnvVar, err)
 		}
 	}()
+	// PIPEGEN_CPUPROFILE=FILE: a CPU profile of the whole command, for docs/PERFORMANCE.md.
+	if path := os.Getenv("PIPEGEN_CPUPROFILE"); path != "" {
+		if stopCPU, err := startCPUProfile(path); err != nil {
+			fmt.Fprintf(f.IOStreams.ErrOut, "warning: PIPEGEN_CPUPROFILE: %v\n", err)
+		} else {
+			defer func() {
+				if err := stopCPU(); err != nil {
+					fmt.Fprintf(f.IOStreams.ErrOut, "warning: PIPEGEN_CPUPROFILE: %v\n", err)
+				}
+			}()
+		}
+	}
 	cmd := root.NewCmd(f)
 	err = cmd.ExecuteContext(ctx)
 	if err != nil {
@@ -59,4 +72,19 @@ func run() int {
 		}
 	}
 	return cmdutil.ExitCode(err)
+}
+
+func startCPUProfile(path string) (stop func() error, err error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return out.Close()
+	}, nil
 }
