@@ -28,7 +28,7 @@ const (
 // baselinePair maps each baseline step to the pipegen steps it is compared with.
 var baselinePair = map[string][]string{
 	BaseFirstSync:   {StepFirstSync, StepEmbeddedSync},
-	BaseNoChange:    {StepDiffCold, StepDiffWarm, StepSyncNoop},
+	BaseNoChange:    {StepDiffCold, StepDiffBare, StepDiffWarm, StepSyncNoop},
 	BaseChangedSync: {StepChangedSync},
 }
 
@@ -222,7 +222,7 @@ func (r *Report) issue16(w io.Writer) {
 	fmt.Fprintf(w, "| target | measured | holds |\n|---|---|---|\n")
 	if ok {
 		lp := large * PipelinesPerService()
-		for _, step := range []string{StepFirstSync, StepSyncNoop, StepDiffCold, StepDiffWarm, StepChangedSync, StepEmbeddedSync} {
+		for _, step := range []string{StepFirstSync, StepSyncNoop, StepDiffCold, StepDiffBare, StepDiffWarm, StepChangedSync, StepEmbeddedSync} {
 			row, found := r.find(large, step, false)
 			if !found || row.M.MaxRSS == 0 {
 				continue
@@ -250,6 +250,7 @@ func (r *Report) issue16(w io.Writer) {
 	}{
 		{BaseFirstSync, StepFirstSync, TargetFirstX},
 		{BaseNoChange, StepDiffCold, TargetNoChangeX},
+		{BaseNoChange, StepDiffBare, TargetNoChangeX},
 		{BaseNoChange, StepDiffWarm, TargetNoChangeX},
 	} {
 		brow, found := r.find(small, t.base, true)

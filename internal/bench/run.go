@@ -13,8 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/pipegen/pipegen/internal/heapprof"
 	"github.com/pipegen/pipegen/internal/s3server"
+	"github.com/pipegen/pipegen/pkg/front50"
 )
 
 // Options configure a benchmark run.
@@ -39,10 +42,13 @@ type Options struct {
 
 // Step names, in scenario order. The cache is pipegen's .pipegen/cache in the repo.
 const (
-	StepRenderCold  = "render (cold cache)"
-	StepRenderWarm  = "render (warm cache)"
-	StepFirstSync   = "first sync: all creates (cold cache)"
-	StepDiffCold    = "no-change diff (cold cache)"
+	StepRenderCold = "render (cold cache)"
+	StepRenderWarm = "render (warm cache)"
+	StepFirstSync  = "first sync: all creates (cold cache)"
+	StepDiffCold   = "no-change diff (cold cache)"
+	// A machine without a cache when the store holds no shared summaries either (a store no
+	// pipegen sync has shared them in yet, or credentials that cannot read them).
+	StepDiffBare    = "no-change diff (cold cache, no shared summaries)"
 	StepDiffWarm    = "no-change diff (warm cache)"
 	StepSyncNoop    = "no-change sync (warm cache)"
 	StepChangedSync = "sync after a template change: all updates"
@@ -229,6 +235,8 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 			{name: StepRenderWarm, args: []string{"render", "-C", repo, "-o", "json"}},
 			{name: StepFirstSync, cold: true, check: "created " + want, args: append([]string{"sync", "-q", "--allow-empty-store"}, storeArgs...)},
 			{name: StepDiffCold, cold: true, check: "unchanged " + want, args: append([]string{"diff"}, storeArgs...)},
+			{name: StepDiffBare, cold: true, check: "unchanged " + want, args: append([]string{"diff"}, storeArgs...),
+				before: func() error { return removeSharedSummaries(ctx, b.srv.Server, bucket) }},
 			{name: StepDiffWarm, check: "unchanged " + want, args: append([]string{"diff"}, storeArgs...)},
 			{name: StepSyncNoop, check: "nothing", args: append([]string{"sync", "-q"}, storeArgs...)},
 			{name: StepChangedSync, check: "updated " + want, args: append([]string{"sync", "-q"}, storeArgs...),
@@ -281,8 +289,18 @@ func (b *bencher) pipegenScenario(ctx context.Context, repo string, n int) error
 	return nil
 }
 
+// removeSharedSummaries deletes the summaries the first sync shared, which must be there.
+func removeSharedSummaries(ctx context.Context, srv *s3server.Server, bucket string) error {
+	key := "front50/" + front50.SummariesName
+	if _, err := srv.Object(ctx, bucket, key); err != nil {
+		return fmt.Errorf("the first sync shared no summaries: %w", err)
+	}
+	_, err := srv.Client().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key})
+	return err
+}
+
 // PipegenSteps are the pipegen steps, in the order the tables show them.
-var PipegenSteps = []string{StepRenderCold, StepRenderWarm, StepFirstSync, StepDiffCold, StepDiffWarm, StepSyncNoop, StepChangedSync, StepEmbeddedSync}
+var PipegenSteps = []string{StepRenderCold, StepRenderWarm, StepFirstSync, StepDiffCold, StepDiffBare, StepDiffWarm, StepSyncNoop, StepChangedSync, StepEmbeddedSync}
 
 // profileEnv is the environment of one step: with PIPEGEN_HEAPPROFILE naming its profile
 // (returned, "" when none is asked for), removed first so that a stale one cannot pass for it.
