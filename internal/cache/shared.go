@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/pipegen/pipegen/pkg/front50"
@@ -130,12 +131,13 @@ func md5Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// writeFileAtomic writes a file whole or not at all, as a pack is saved.
+// writeFileAtomic writes a file whole or not at all, as a pack is saved; the temporary file is
+// named as a spool, so that one left by a killed process is removed like its spools.
 func writeFileAtomic(path string, body []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(path), spoolPrefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return err
 	}
