@@ -113,17 +113,13 @@ var ErrNoApplications = errors.New("this store does not support applications")
 
 // AppStoreOf returns the applications side of s, looking through wrappers.
 func AppStoreOf(s Store) (AppStore, error) {
-	for s != nil {
-		if a, ok := s.(AppStore); ok {
-			return a, nil
-		}
-		u, ok := s.(Unwrapper)
-		if !ok {
-			break
-		}
-		s = u.Unwrap()
+	if a, ok := behind[AppStore](s); ok {
+		return a, nil
 	}
-	return nil, fmt.Errorf("%w (%T)", ErrNoApplications, s)
+	if s == nil {
+		return nil, ErrNoApplications
+	}
+	return nil, fmt.Errorf("%w (%s)", ErrNoApplications, s.Location())
 }
 
 // appWriteObserver sees every application object a store has written (see ObserveAppWrites).

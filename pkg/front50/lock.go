@@ -55,22 +55,6 @@ type Unwrapper interface{ Unwrap() Store }
 // LockerOf finds the Locker behind s, looking through wrappers.
 func LockerOf(s Store) (Locker, bool) { return behind[Locker](s) }
 
-// behind finds a T in s or in the stores it wraps, outermost first.
-func behind[T any](s Store) (T, bool) {
-	for s != nil {
-		if t, ok := s.(T); ok {
-			return t, true
-		}
-		u, ok := s.(Unwrapper)
-		if !ok {
-			break
-		}
-		s = u.Unwrap()
-	}
-	var zero T
-	return zero, false
-}
-
 // HeldError says the lock is held by someone else.
 type HeldError struct {
 	Location string

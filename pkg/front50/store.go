@@ -171,3 +171,19 @@ func SameETag(a, b string) bool { return BareETag(a) == BareETag(b) }
 
 // BareETag is an ETag without quotes or weak marker: for a plain S3 upload, the body's hex MD5.
 func BareETag(e string) string { return strings.Trim(strings.TrimPrefix(e, "W/"), `"`) }
+
+// behind finds a T in s or in the stores it wraps, outermost first.
+func behind[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			break
+		}
+		s = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
