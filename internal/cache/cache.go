@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 )
 
@@ -103,6 +104,34 @@ func ExecutableID() string {
 	}
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", exe, st.Size(), st.ModTime().UnixNano()))
 	return hex.EncodeToString(sum[:16])
+}
+
+// BuildID identifies the code of the running pipegen for entries shared between machines (the
+// summaries, shared.go), which another build must not believe: a digest of the build
+// information Go records (module and dependency versions, toolchain, build flags, and the VCS
+// revision). shareable is false when that does not pin the code: a build from a checkout with
+// uncommitted changes, or one with neither a module version nor a revision. The id is then the
+// executable's own (ExecutableID), good on this machine only.
+func BuildID() (id string, shareable bool) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ExecutableID(), false
+	}
+	return buildID(bi)
+}
+
+func buildID(bi *debug.BuildInfo) (string, bool) {
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	pinned := settings["vcs.revision"] != "" && settings["vcs.modified"] == "false" ||
+		settings["vcs.revision"] == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)"
+	if !pinned {
+		return ExecutableID(), false
+	}
+	sum := sha256.Sum256([]byte(bi.String()))
+	return hex.EncodeToString(sum[:16]), true
 }
 
 // packName makes a file name for a pack from a kind and a scope (e.g. a store location).

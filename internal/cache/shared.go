@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/pipegen/pipegen/pkg/front50"
 )
@@ -23,29 +24,33 @@ import (
 // whose damaged records are misses (pack.go). An old, foreign or missing copy only makes the
 // run read more, and failing to read or write it never fails a command.
 
-// maxShared bounds the shared copy read: a store's summaries weigh ~300 bytes per pipeline.
+// maxShared bounds the shared copy read: a store's summaries weigh ~460 bytes per pipeline.
 const maxShared = 256 << 20
 
+// fetchTimeout bounds the wait for the shared copy: without it a diff is only slower.
+const fetchTimeout = 30 * time.Second
+
 // sharedSummaries is the summaries pack of one store, loaded once: from this cache's folder,
-// or, when the folder has none, from the store's copy.
+// or, when the folder has none and the summaries are shared, from the store's copy.
 type sharedSummaries struct {
-	dir   *Dir
-	name  string
-	store front50.Store
+	dir    *Dir
+	name   string
+	store  front50.Store
+	shared bool
 
 	once sync.Once
 	pack *Pack
-	// Err is why the store's copy could not be read (nil when it was, or was not needed, or
-	// there is none): for diagnostics only.
+	// err is why the store's copy could not be read, for a warning: nil when it was read, was
+	// not needed, or is not shared; ErrNotFound when the store has none.
 	err error
 }
 
-func newSharedSummaries(d *Dir, name string, s front50.Store) *sharedSummaries {
-	return &sharedSummaries{dir: d, name: name, store: s}
+func newSharedSummaries(d *Dir, name string, s front50.Store, shared bool) *sharedSummaries {
+	return &sharedSummaries{dir: d, name: name, store: s, shared: shared}
 }
 
-// local is the pack as this cache's folder has it, loaded without asking the store.
-func (sh *sharedSummaries) local() *Pack {
+// loaded is the pack as seed left it, or, before any seed, as this cache's folder has it.
+func (sh *sharedSummaries) loaded() *Pack {
 	sh.once.Do(func() { sh.pack = sh.dir.pack(sh.name) })
 	return sh.pack
 }
@@ -54,13 +59,11 @@ func (sh *sharedSummaries) local() *Pack {
 // it on the channel (at once when it is loaded already).
 func (sh *sharedSummaries) seed(ctx context.Context) <-chan *Pack {
 	out := make(chan *Pack, 1)
-	if sh == nil {
-		out <- nil
-		return out
-	}
 	go func() {
 		sh.once.Do(func() {
-			sh.err = sh.fetch(ctx)
+			if sh.shared {
+				sh.err = sh.fetch(ctx)
+			}
 			sh.pack = sh.dir.pack(sh.name)
 		})
 		out <- sh.pack
@@ -78,26 +81,29 @@ func (sh *sharedSummaries) fetch(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	body, err := ss.ReadSummaries(ctx)
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	body, err := ss.ReadSummaries(ctx, maxShared)
 	switch {
 	case err != nil:
 		return err
-	case len(body) > maxShared:
-		return fmt.Errorf("%s: %d bytes, more than a cache reads", ss.SummariesLocation(), len(body))
 	case !bytes.HasPrefix(body, magic):
 		return fmt.Errorf("%s: not a summaries pack", ss.SummariesLocation())
 	}
 	if err := writeFileAtomic(path, body); err != nil {
-		return err
+		return fmt.Errorf("cache: keep %s: %w", ss.SummariesLocation(), err)
 	}
-	return sh.recordShared(body)
+	if err := sh.recordShared(body); err != nil {
+		return fmt.Errorf("cache: keep %s: %w", ss.SummariesLocation(), err)
+	}
+	return nil
 }
 
 // publish writes the pack as this cache's folder has it to the store, unless it is what the
 // store was last given or gave from here. The pack must be saved first.
 func (sh *sharedSummaries) publish(ctx context.Context) error {
 	ss, ok := front50.SummaryStoreOf(sh.store)
-	if !ok {
+	if !ok || !sh.shared {
 		return nil
 	}
 	body, err := os.ReadFile(filepath.Join(sh.dir.path, sh.name))

@@ -49,7 +49,7 @@ func WrapStoreWith(s front50.Store, d *Dir, sz *Summarizer) front50.Store {
 	}
 	cs := &Store{Store: s, objects: objectPack{d.pack(packName("objects", s.Location()))}}
 	if sz != nil && sz.Summarize != nil && sz.Format != "" {
-		cs.summaries = &summaryPack{sh: newSharedSummaries(d, packName("summaries", s.Location()), s), sz: *sz}
+		cs.summaries = &summaryPack{sh: newSharedSummaries(d, packName("summaries", s.Location()), s, sz.Shared), sz: *sz}
 	}
 	if as, err := front50.AppStoreOf(s); err == nil {
 		return newAppsStore(cs, as, d)
@@ -83,7 +83,7 @@ func (s *Store) List(ctx context.Context) ([]front50.Info, error) {
 	// Objects gone from the store leave the cache when it is saved.
 	s.objects.pack.Retain(func(id string) bool { _, ok := listed[id]; return ok })
 	if s.summaries != nil {
-		s.summaries.sh.local().Retain(func(id string) bool { _, ok := listed[id]; return ok })
+		s.summaries.sh.loaded().Retain(func(id string) bool { _, ok := listed[id]; return ok })
 	}
 	return infos, nil
 }
@@ -162,7 +162,7 @@ func (s *Store) Put(ctx context.Context, id string, body []byte, opt front50.Put
 	}
 	s.objects.written(strings.ToLower(id), etag, body)
 	if s.summaries != nil {
-		s.summaries.written(strings.ToLower(id), etag, body, doc)
+		s.summaries.written(ctx, strings.ToLower(id), etag, body, doc)
 	}
 	return etag, nil
 }
@@ -206,9 +206,6 @@ func newEntryMeta(in front50.Info, body []byte) (entryMeta, bool) {
 // hit returns the entry under key when it holds the version the listing shows as in. The
 // object's ID is key.
 func (o objectPack) hit(key string, in front50.Info) (*front50.Object, bool) {
-	if in.ETag == "" {
-		return nil, false
-	}
 	validator, body, ok := o.pack.Get(key)
 	if !ok {
 		return nil, false

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -8,12 +9,25 @@ import (
 )
 
 // Summarizer is what a cached store makes its summaries with (front50.LoadOptions.Summarize).
-// Format names what Summarize computes: it must change whenever Summarize would return
-// something else for some document, because summaries outlive the build that made them (they
-// are shared through the store, see shared.go) and one made by another Format is never used.
+// Format names what Summarize computes: an entry made with another Format is never used.
+// Summaries outlive the run that made them and, when Shared, are exchanged through the store
+// (shared.go), so Format must change whenever Summarize could give another result for some
+// document: NewSummarizer takes it from the build. Shared must be false when Format does not
+// pin that (a build from a modified checkout).
 type Summarizer struct {
 	Format    string
+	Shared    bool
 	Summarize func(doc map[string]any) (summary map[string]any, digest []byte)
+}
+
+// NewSummarizer is the Summarizer of this build for summarize: its Format is the build's
+// identity (BuildID), and it shares summaries only when that identity pins the code.
+func NewSummarizer(summarize func(map[string]any) (map[string]any, []byte)) *Summarizer {
+	id, shareable := BuildID()
+	if id == "" {
+		return nil // no identity, no summaries kept
+	}
+	return &Summarizer{Format: "summaries/1 " + id, Shared: shareable, Summarize: summarize}
 }
 
 // summaryPack holds what a Summarizer made of each stored pipeline, under the same kind of
@@ -32,7 +46,7 @@ type summaryMeta struct {
 
 // summary returns the entry for the version the listing shows as in.
 func (p summaryPack) summary(key string, in front50.Info) (map[string]any, []byte, bool) {
-	validator, payload, ok := p.sh.local().Get(key)
+	validator, payload, ok := p.sh.loaded().Get(key)
 	if !ok {
 		return nil, nil, false
 	}
@@ -61,13 +75,13 @@ func (p summaryPack) remember(key string, in front50.Info, body []byte, sum map[
 	if err != nil {
 		return
 	}
-	p.sh.local().Put(key, validator, payload)
+	p.sh.loaded().Put(key, validator, payload)
 }
 
 // written summarises what a write stored, when the ETag proves it, from doc: body as the
 // store decoded it to validate it, which is what a read would decode; nil when the store did
 // not say, and the body is decoded here.
-func (p summaryPack) written(key, etag string, body []byte, doc map[string]any) {
+func (p summaryPack) written(ctx context.Context, key, etag string, body []byte, doc map[string]any) {
 	if !isMD5Of(etag, body) {
 		return
 	}
@@ -78,6 +92,7 @@ func (p summaryPack) written(key, etag string, body []byte, doc map[string]any) 
 		}
 	}
 	sum, digest := p.sz.Summarize(doc)
+	<-p.sh.seed(ctx) // a cache without summaries starts from the shared ones before adding to them
 	p.remember(key, front50.Info{ETag: etag}, body, sum, digest)
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +19,7 @@ import (
 // testSummarizer keeps the name and the size of a document, and digests the rest; calls
 // counts how often it ran.
 func testSummarizer(format string, calls *atomic.Int64) *Summarizer {
-	return &Summarizer{Format: format, Summarize: func(doc map[string]any) (map[string]any, []byte) {
+	return &Summarizer{Format: format, Shared: true, Summarize: func(doc map[string]any) (map[string]any, []byte) {
 		calls.Add(1)
 		b, err := json.Marshal(doc)
 		if err != nil {
@@ -37,11 +38,14 @@ type sharingStore struct {
 	writes int
 }
 
-func (s *sharingStore) ReadSummaries(context.Context) ([]byte, error) {
+func (s *sharingStore) ReadSummaries(_ context.Context, limit int64) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shared == nil {
 		return nil, front50.ErrNotFound
+	}
+	if int64(len(s.shared)) > limit {
+		return nil, errors.New("too large")
 	}
 	return append([]byte(nil), s.shared...), nil
 }
@@ -294,5 +298,72 @@ func TestSharedSummaries(t *testing.T) {
 	m.gets = 0
 	if _, cs5 := load(t, dir, m, sz); cs5.SharedSummariesErr() != nil {
 		t.Fatalf("a cache with summaries read the store's copy: %v", cs5.SharedSummariesErr())
+	}
+}
+
+// A summarizer that does not share neither reads the store's copy nor writes it: its Format
+// does not pin the code, so no other build may believe its summaries, nor it theirs.
+func TestUnsharedSummarizerKeepsToItself(t *testing.T) {
+	var calls atomic.Int64
+	sz := testSummarizer("local", &calls)
+	sz.Shared = false
+	m := &sharingStore{memStore: newMemStore(true)}
+	for i := range 5 {
+		m.write(fmt.Sprintf("p%02d", i), pipelineBody(i, 1))
+	}
+	shared := testSummarizer("local", &calls)
+	_, cs := load(t, t.TempDir(), m, shared)
+	if err := cs.PublishSummaries(context.Background()); err != nil || m.writes != 1 {
+		t.Fatalf("setup: %v, %d writes", err, m.writes)
+	}
+	m.gets = 0
+	_, cs = load(t, t.TempDir(), m, sz)
+	if m.getCount() != 5 {
+		t.Errorf("an unshared summarizer took %d of 5 summaries from the store's copy", 5-m.getCount())
+	}
+	if err := cs.PublishSummaries(context.Background()); err != nil || m.writes != 1 {
+		t.Errorf("an unshared summarizer published: %v, %d writes", err, m.writes)
+	}
+}
+
+func TestBuildID(t *testing.T) {
+	build := func(version string, settings ...string) *debug.BuildInfo {
+		bi := &debug.BuildInfo{GoVersion: "go1.26.8", Path: "github.com/pipegen/pipegen/cmd/pipegen",
+			Main: debug.Module{Path: "github.com/pipegen/pipegen", Version: version}}
+		for i := 0; i+1 < len(settings); i += 2 {
+			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: settings[i], Value: settings[i+1]})
+		}
+		return bi
+	}
+	clean := build("(devel)", "vcs.revision", "abc", "vcs.modified", "false")
+	for _, tc := range []struct {
+		name      string
+		bi        *debug.BuildInfo
+		shareable bool
+	}{
+		{"a clean checkout", clean, true},
+		{"a modified checkout", build("(devel)", "vcs.revision", "abc", "vcs.modified", "true"), false},
+		{"a module version", build("v1.4.0"), true},
+		{"a module version built from a modified checkout", build("v1.4.0", "vcs.revision", "abc", "vcs.modified", "true"), false},
+		{"neither", build("(devel)"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, shareable := buildID(tc.bi)
+			if shareable != tc.shareable || id == "" {
+				t.Fatalf("buildID = %q, %v; want shareable %v", id, shareable, tc.shareable)
+			}
+		})
+	}
+	a, _ := buildID(clean)
+	for _, other := range []*debug.BuildInfo{
+		build("(devel)", "vcs.revision", "abd", "vcs.modified", "false"),
+		build("(devel)", "vcs.revision", "abc", "vcs.modified", "false", "-ldflags", "-X main.version=2"),
+	} {
+		if b, _ := buildID(other); b == a {
+			t.Errorf("two builds, one id %q", a)
+		}
+	}
+	if b, _ := buildID(build("(devel)", "vcs.revision", "abc", "vcs.modified", "false")); b != a {
+		t.Errorf("the same build, two ids: %q and %q", a, b)
 	}
 }

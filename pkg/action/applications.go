@@ -103,7 +103,7 @@ func collectProviders(v any, set map[string]bool) {
 // objects exist: an object it shows absent is not read, and through the cache (c, nil for
 // none) one it shows unchanged since the last run is not read either.
 func planApps(ctx context.Context, store front50.Store, c *cache.Dir, b *Build, f Filter, adopt bool, conc int) ([]plan.AppItem, plan.AppCounts, error) {
-	as, err := front50.AppStoreOf(cachedStore(store, c))
+	as, err := front50.AppStoreOf(cachedStore(store, c, false))
 	if err != nil {
 		return nil, plan.AppCounts{}, err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/pipegen/pipegen/internal/bench"
-	"github.com/pipegen/pipegen/internal/s3server"
 	"github.com/pipegen/pipegen/pkg/front50"
 )
 
@@ -88,14 +87,8 @@ func TestRenderCacheGivesSameDocuments(t *testing.T) {
 // With the object cache, a diff after a sync reads nothing back, and an object changed behind
 // pipegen's back is read again and shown as changed: never a stale plan.
 func TestDiffObjectCacheNeverStale(t *testing.T) {
-	srv, bucket := testS3.Bucket(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_REGION", s3server.Region)
 	r := lifecycleRepo(t)
-	s := newSyncer(t, r, storeEnv{url: "s3://" + bucket, endpoint: srv.Endpoint})
-	counted, stats := front50.Counted(s.store)
-	s.store = counted
+	s, stats, srv, bucket := newS3Syncer(t, r)
 
 	res := s.diff(DiffOptions{})
 	if res.CacheDir == "" {

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/pipegen/pipegen/internal/cache"
-	"github.com/pipegen/pipegen/internal/s3server"
 	"github.com/pipegen/pipegen/pkg/front50"
 	"github.com/pipegen/pipegen/pkg/plan"
 )
@@ -22,15 +22,9 @@ import (
 // writers did to the objects or to the shared copy since. A diff never writes the copy; a sync
 // writes it when it learnt something.
 func TestSharedSummariesPlanAsFullRead(t *testing.T) {
-	srv, bucket := testS3.Bucket(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_REGION", s3server.Region)
 	ctx := context.Background()
 	r := benchRepo(t, 2)
-	s := newSyncer(t, r, storeEnv{url: "s3://" + bucket, endpoint: srv.Endpoint})
-	counted, stats := front50.Counted(s.store)
-	s.store = counted
+	s, stats, srv, bucket := newS3Syncer(t, r)
 	sharedKey := "front50/" + front50.SummariesName
 	shared := func() []byte {
 		b, err := srv.Object(ctx, bucket, sharedKey)
@@ -136,13 +130,39 @@ func TestSharedSummariesPlanAsFullRead(t *testing.T) {
 	compare("a shared copy that is not a pack")
 }
 
+// sync --plan on a machine without a cache (diff --out on one CI runner, sync --plan on
+// another) adds what it writes to the shared summaries: it never replaces them with only that.
+func TestSavedPlanOnNewMachineKeepsSharedSummaries(t *testing.T) {
+	r := lifecycleRepo(t)
+	s, stats, _, _ := newS3Syncer(t, r)
+	s.sync(DiffOptions{CacheDir: t.TempDir()})
+	r.write("services/a.yaml", "name: a\nvars: {wait: 31}\nstacks:\n  dev: {pipelines: [wait]}\n  prod: {pipelines: [wait]}\n")
+	res, f := s.savePlan(DiffOptions{CacheDir: t.TempDir()})
+	if res.Plan.Counts.Update == 0 || res.Plan.Counts.Unchanged == 0 {
+		t.Fatalf("plan counts %+v, want updates and unchanged pipelines", res.Plan.Counts)
+	}
+	s.now = s.now.Add(time.Second)
+	rep, err := ApplyPlan(context.Background(), s.cfg(), s.store, f, SyncOptions{DiffOptions: DiffOptions{CacheDir: t.TempDir()}, Now: func() time.Time { return s.now }})
+	if err != nil || rep.Err() != nil || rep.SummariesErr != nil {
+		t.Fatalf("sync --plan: %v %v %v", err, rep.Err(), rep.SummariesErr)
+	}
+	checkSharedSummaries(t, s.store)
+	gets := stats.Get
+	if res := s.diff(DiffOptions{CacheDir: t.TempDir()}); res.Plan.HasChanges() {
+		t.Fatalf("after sync --plan: %+v", res.Plan.Counts)
+	}
+	if n := stats.Get - gets; n != 0 {
+		t.Errorf("a new machine read %d pipelines after sync --plan; the shared summaries lost some", n)
+	}
+}
+
 // checkSharedSummaries compares what a machine with an empty cache takes from the shared
-// summaries with what summarising every stored object gives: every summary served must be
-// exactly the object's.
+// summaries a sync has just written with what summarising every stored object gives: there
+// must be one for every pipeline, exactly the object's.
 func checkSharedSummaries(t *testing.T, store front50.Store) {
 	t.Helper()
 	ctx := context.Background()
-	cs := cachedStore(store, cache.Open(t.TempDir()))
+	cs := cachedStore(store, cache.Open(t.TempDir()), true)
 	sc, ok := cs.(front50.SummaryCache)
 	if !ok {
 		t.Fatalf("%T keeps no summaries", cs)
@@ -165,7 +185,7 @@ func checkSharedSummaries(t *testing.T, store front50.Store) {
 			t.Fatalf("pipeline %s: shared summary %v %x (%s), read %v %x (%s)", p.ID, p.Doc, p.Digest, p.ETag, q.Doc, q.Digest, q.ETag)
 		}
 	}
-	if stats.Get == int64(len(read.Pipelines)) {
-		t.Fatal("no summary was taken from the shared copy")
+	if stats.Get != 0 {
+		t.Fatalf("%d of %d pipelines were read: the shared copy a sync just wrote should hold them all", stats.Get, len(read.Pipelines))
 	}
 }

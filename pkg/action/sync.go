@@ -49,6 +49,9 @@ type Result struct {
 	Plan  *plan.Plan // nil when the build has problems
 	// CacheDir is the cache the diff used ("" for none), for SyncOptions.CacheDir.
 	CacheDir string
+	// SummariesErr is why the summaries a sync shared in the store could not be read (the
+	// diff then read every pipeline): front50.ErrNotFound when none were shared yet.
+	SummariesErr error
 
 	spool *spool.File // where a streaming diff keeps documents; Close removes it
 }
@@ -92,7 +95,7 @@ func diffWith(ctx context.Context, cfg *config.Config, store front50.Store, opt 
 	}
 	c := opt.cache(cfg)
 	done := make(chan loaded, 1)
-	cs := cachedStore(store, c)
+	cs := cachedStore(store, c, load.Summarize != nil)
 	if sc, ok := cs.(front50.SummaryCache); ok && load.Summarize != nil {
 		load.Summaries = sc
 	}
@@ -153,6 +156,9 @@ func diffWith(ctx context.Context, cfg *config.Config, store front50.Store, opt 
 		return nil, err
 	}
 	res := &Result{Build: b, State: state, CacheDir: c.Path(), spool: sp}
+	if s, ok := cs.(interface{ SharedSummariesErr() error }); ok {
+		res.SummariesErr = s.SharedSummariesErr()
+	}
 	if len(b.Problems) > 0 {
 		return res, nil
 	}
@@ -211,14 +217,19 @@ func (o DiffOptions) cache(cfg *config.Config) *cache.Dir {
 	return openCache(cfg, false)
 }
 
-// summarizer is how the cache summarises stored pipelines for a streaming diff.
-var summarizer = &cache.Summarizer{Format: plan.SummaryFormat, Summarize: plan.Summarize}
+// summarizer is how the cache summarises stored pipelines, tied to this build (nil when the
+// build cannot be identified: then no summary is kept).
+var summarizer = cache.NewSummarizer(plan.Summarize)
 
-// cachedStore puts the object and summary caches in front of a remote store. A file store is
-// read from local disk already; caching it would only copy it.
-func cachedStore(s front50.Store, c *cache.Dir) front50.Store {
+// cachedStore puts the object cache in front of a remote store, and the summaries cache when
+// summaries are read (a streaming diff) or written (sync). A file store is read from local disk
+// already; caching it would only copy it.
+func cachedStore(s front50.Store, c *cache.Dir, summaries bool) front50.Store {
 	if c == nil || strings.HasPrefix(s.Location(), "file://") {
 		return s
+	}
+	if !summaries {
+		return cache.WrapStore(s, c)
 	}
 	return cache.WrapStoreWith(s, c, summarizer)
 }
@@ -338,7 +349,7 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 		// What is written is cached, so the next diff need not read it back, here or, through
 		// the store's copy of the summaries, on another machine.
 		c := cache.Open(opt.CacheDir)
-		store = cachedStore(store, c)
+		store = cachedStore(store, c, true)
 		defer func() {
 			if err := c.Save(); err != nil || rep == nil {
 				return // a summary pack not saved is not to be shared either

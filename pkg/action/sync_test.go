@@ -112,6 +112,19 @@ func forEachStore(t *testing.T, fn func(t *testing.T, env storeEnv)) {
 	})
 }
 
+// newS3Syncer is a syncer for r against a new versitygw bucket, its store counting requests.
+func newS3Syncer(t *testing.T, r *repo) (*syncer, *front50.Stats, *s3server.Server, string) {
+	t.Helper()
+	srv, bucket := testS3.Bucket(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_REGION", s3server.Region)
+	s := newSyncer(t, r, storeEnv{url: "s3://" + bucket, endpoint: srv.Endpoint})
+	counted, stats := front50.Counted(s.store)
+	s.store = counted
+	return s, stats, srv, bucket
+}
+
 // syncer runs diff and sync for one repo against one store.
 type syncer struct {
 	t     *testing.T

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -59,6 +60,10 @@ func (f *Flags) PlanOn(ctx context.Context, fac *Factory, p *Planned, opt action
 	}
 	ios := fac.IOStreams
 	if !ios.IsQuiet() {
+		if err := res.SummariesErr; err != nil && !errors.Is(err, front50.ErrNotFound) {
+			fmt.Fprintf(ios.ErrOut, "%s the shared pipeline summaries could not be read, so this run read every pipeline: %v\n",
+				ios.ErrColorScheme().Yellow("warning:"), err)
+		}
 		for _, b := range res.State.Broken {
 			fmt.Fprintf(ios.ErrOut, "%s %s: pipeline %s is not a valid pipeline object (%v); Front50 cannot refresh while it is there\n",
 				ios.ErrColorScheme().Yellow("warning:"), counted.Location(), b.ID, b.Err)

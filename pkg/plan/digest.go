@@ -15,13 +15,6 @@ import (
 // carries over) and a digest of the rest, so that an unchanged pipeline is recognised without
 // its stored document; only a pipeline that differs is read again and compared field by field.
 
-// SummaryFormat names what Summarize computes. Summaries are kept across runs and shared
-// between machines through the store (internal/cache), so a summary made by another pipegen
-// would be believed: change this whenever Summarize, Normalize or the digest could give
-// another result for some stored document. TestSummaryFormat fails when the results for its
-// documents change, as a reminder.
-const SummaryFormat = "1"
-
 // summaryFields are the stored fields planning reads of every pipeline: the summary fields
 // proper and the UserSet ones.
 var summaryFields = append([]string{
