@@ -36,7 +36,7 @@ type sharedSummaries struct {
 	dir    *Dir
 	name   string
 	store  front50.Store
-	shared bool
+	shared func() bool // whether summaries are exchanged with the store
 
 	once sync.Once
 	pack *Pack
@@ -45,7 +45,7 @@ type sharedSummaries struct {
 	err error
 }
 
-func newSharedSummaries(d *Dir, name string, s front50.Store, shared bool) *sharedSummaries {
+func newSharedSummaries(d *Dir, name string, s front50.Store, shared func() bool) *sharedSummaries {
 	return &sharedSummaries{dir: d, name: name, store: s, shared: shared}
 }
 
@@ -61,7 +61,7 @@ func (sh *sharedSummaries) seed(ctx context.Context) <-chan *Pack {
 	out := make(chan *Pack, 1)
 	go func() {
 		sh.once.Do(func() {
-			if sh.shared {
+			if sh.shared() {
 				sh.err = sh.fetch(ctx)
 			}
 			sh.pack = sh.dir.pack(sh.name)
@@ -103,7 +103,7 @@ func (sh *sharedSummaries) fetch(ctx context.Context) error {
 // store was last given or gave from here. The pack must be saved first.
 func (sh *sharedSummaries) publish(ctx context.Context) error {
 	ss, ok := front50.SummaryStoreOf(sh.store)
-	if !ok || !sh.shared {
+	if !ok || !sh.shared() {
 		return nil
 	}
 	body, err := os.ReadFile(filepath.Join(sh.dir.path, sh.name))

@@ -48,8 +48,9 @@ func WrapStoreWith(s front50.Store, d *Dir, sz *Summarizer) front50.Store {
 		return s
 	}
 	cs := &Store{Store: s, objects: objectPack{d.pack(packName("objects", s.Location()))}}
-	if sz != nil && sz.Summarize != nil && sz.Format != "" {
-		cs.summaries = &summaryPack{sh: newSharedSummaries(d, packName("summaries", s.Location()), s, sz.Shared), sz: *sz}
+	if sz != nil && sz.Summarize != nil && (sz.Format != "" || sz.identity != nil) {
+		go sz.id() // the build's identity may take reading the executable: meanwhile, the listing
+		cs.summaries = &summaryPack{sh: newSharedSummaries(d, packName("summaries", s.Location()), s, func() bool { _, shared := sz.id(); return shared }), sz: sz}
 	}
 	if as, err := front50.AppStoreOf(s); err == nil {
 		return newAppsStore(cs, as, d)

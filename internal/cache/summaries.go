@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/pipegen/pipegen/pkg/front50"
 )
@@ -12,22 +13,33 @@ import (
 // Format names what Summarize computes: an entry made with another Format is never used.
 // Summaries outlive the run that made them and, when Shared, are exchanged through the store
 // (shared.go), so Format must change whenever Summarize could give another result for some
-// document: NewSummarizer takes it from the build. Shared must be false when Format does not
-// pin that (a build from a modified checkout).
+// document: NewSummarizer takes it from the build. An empty Format keeps no summaries.
 type Summarizer struct {
 	Format    string
 	Shared    bool
 	Summarize func(doc map[string]any) (summary map[string]any, digest []byte)
+
+	identity func() (format string, shared bool) // NewSummarizer's, computed once when first asked
 }
 
 // NewSummarizer is the Summarizer of this build for summarize: its Format is the build's
-// identity (BuildID), and it shares summaries only when that identity pins the code.
+// identity (BuildID), found the first time it is needed.
 func NewSummarizer(summarize func(map[string]any) (map[string]any, []byte)) *Summarizer {
-	id, shareable := BuildID()
-	if id == "" {
-		return nil // no identity, no summaries kept
+	return &Summarizer{Summarize: summarize, identity: sync.OnceValues(func() (string, bool) {
+		id, shareable := BuildID()
+		if id == "" {
+			return "", false
+		}
+		return "summaries/1 " + id, shareable
+	})}
+}
+
+// id is the Format, and whether summaries are shared.
+func (z *Summarizer) id() (format string, shared bool) {
+	if z.identity != nil {
+		return z.identity()
 	}
-	return &Summarizer{Format: "summaries/1 " + id, Shared: shareable, Summarize: summarize}
+	return z.Format, z.Shared && z.Format != ""
 }
 
 // summaryPack holds what a Summarizer made of each stored pipeline, under the same kind of
@@ -35,7 +47,7 @@ func NewSummarizer(summarize func(map[string]any) (map[string]any, []byte)) *Sum
 // it was summarised neither reads nor decodes it.
 type summaryPack struct {
 	sh *sharedSummaries
-	sz Summarizer
+	sz *Summarizer
 }
 
 // summaryMeta is an entry's validator: the object version's, and the Format.
@@ -46,12 +58,16 @@ type summaryMeta struct {
 
 // summary returns the entry for the version the listing shows as in.
 func (p summaryPack) summary(key string, in front50.Info) (map[string]any, []byte, bool) {
+	format, _ := p.sz.id()
+	if format == "" {
+		return nil, nil, false
+	}
 	validator, payload, ok := p.sh.loaded().Get(key)
 	if !ok {
 		return nil, nil, false
 	}
 	var meta summaryMeta
-	if err := json.Unmarshal(validator, &meta); err != nil || meta.Format != p.sz.Format || !meta.valid(in) {
+	if err := json.Unmarshal(validator, &meta); err != nil || meta.Format != format || !meta.valid(in) {
 		return nil, nil, false
 	}
 	sum, digest, err := decodeSummary(payload)
@@ -63,15 +79,16 @@ func (p summaryPack) summary(key string, in front50.Info) (map[string]any, []byt
 
 // remember records the summary of the object version in and body.
 func (p summaryPack) remember(key string, in front50.Info, body []byte, sum map[string]any, digest []byte) {
+	format, _ := p.sz.id()
 	meta, ok := newEntryMeta(in, body)
-	if !ok {
+	if !ok || format == "" {
 		return
 	}
 	payload, ok := encodeSummary(sum, digest)
 	if !ok {
 		return
 	}
-	validator, err := json.Marshal(summaryMeta{entryMeta: meta, Format: p.sz.Format})
+	validator, err := json.Marshal(summaryMeta{entryMeta: meta, Format: format})
 	if err != nil {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -337,33 +338,42 @@ func TestBuildID(t *testing.T) {
 	}
 	clean := build("(devel)", "vcs.revision", "abc", "vcs.modified", "false")
 	for _, tc := range []struct {
-		name      string
-		bi        *debug.BuildInfo
-		shareable bool
+		name   string
+		bi     *debug.BuildInfo
+		pinned bool
 	}{
 		{"a clean checkout", clean, true},
 		{"a modified checkout", build("(devel)", "vcs.revision", "abc", "vcs.modified", "true"), false},
 		{"a module version", build("v1.4.0"), true},
 		{"a module version built from a modified checkout", build("v1.4.0", "vcs.revision", "abc", "vcs.modified", "true"), false},
-		{"neither", build("(devel)"), false},
+		{"neither (-buildvcs=false)", build("(devel)"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, shareable := buildID(tc.bi)
-			if shareable != tc.shareable || id == "" {
-				t.Fatalf("buildID = %q, %v; want shareable %v", id, shareable, tc.shareable)
+			id, pinned := pinnedBuildID(tc.bi)
+			if pinned != tc.pinned || pinned == (id == "") {
+				t.Fatalf("pinnedBuildID = %q, %v; want pinned %v", id, pinned, tc.pinned)
 			}
 		})
 	}
-	a, _ := buildID(clean)
+	a, _ := pinnedBuildID(clean)
 	for _, other := range []*debug.BuildInfo{
 		build("(devel)", "vcs.revision", "abd", "vcs.modified", "false"),
 		build("(devel)", "vcs.revision", "abc", "vcs.modified", "false", "-ldflags", "-X main.version=2"),
 	} {
-		if b, _ := buildID(other); b == a {
+		if b, _ := pinnedBuildID(other); b == a {
 			t.Errorf("two builds, one id %q", a)
 		}
 	}
-	if b, _ := buildID(build("(devel)", "vcs.revision", "abc", "vcs.modified", "false")); b != a {
+	if b, _ := pinnedBuildID(build("(devel)", "vcs.revision", "abc", "vcs.modified", "false")); b != a {
 		t.Errorf("the same build, two ids: %q and %q", a, b)
+	}
+	// A build that records no revision (a test binary, GOFLAGS=-buildvcs=false) is known by
+	// its executable.
+	id, shareable := BuildID()
+	if !shareable || !strings.HasPrefix(id, "exe ") && !strings.HasPrefix(id, "build ") {
+		t.Fatalf("BuildID of this test binary = %q, %v; want an identity", id, shareable)
+	}
+	if again, _ := BuildID(); again != id {
+		t.Errorf("BuildID changed between calls: %q, %q", id, again)
 	}
 }
