@@ -1,6 +1,7 @@
 package render
 
 import (
+	"crypto/rand"
 	"hash/crc32"
 	"strconv"
 	"strings"
@@ -21,8 +22,8 @@ import (
 //   - a list or map printed with {{ }} (its String method) becomes a collection mark holding
 //     its JSON.
 //
-// A mark is NUL, a kind letter and 'q', the payload in lower-case hex, '~', a CRC-32 of kind
-// and payload, and NUL. NUL never appears in valid YAML output, and a mark changed by a filter
+// A mark is NUL, a kind letter and 'q', the payload in lower-case hex, '~', a CRC-32 of a
+// per-process key, kind and payload (markKey), and NUL. NUL never appears in valid YAML output, and a mark changed by a filter
 // applied after printing (a {% filter upper %} block, |lower on a macro's output) fails its
 // checksum or its case and is refused instead of being read wrongly.
 const (
@@ -54,14 +55,28 @@ func encodeMark(kind byte, payload string) string {
 	return b.String()
 }
 
-// kindSums are the CRC-32 of each kind letter, where a mark's checksum starts.
-var kindSums = [256]uint32{
-	markString:     crc32.ChecksumIEEE([]byte{markString}),
-	markCollection: crc32.ChecksumIEEE([]byte{markCollection}),
-	markPosition:   crc32.ChecksumIEEE([]byte{markPosition}),
-}
+// markKey starts every mark's checksum, so that a value a template prints cannot pass for a
+// mark: a variable written to hold NUL, a kind letter, hex and a checksum computed the public
+// way would otherwise pass the escape filter as a macro's output and print raw, unescaped. The
+// key is random per process, and no mark outlives the process that wrote it: placed text holds
+// none, and nothing is shown that would let a value be made to match it.
+var markKey = func() [16]byte {
+	var k [16]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		panic("render: no randomness for the mark key: " + err.Error())
+	}
+	return k
+}()
 
-// markSum is the CRC-32 of a mark's kind and payload (kind one of the three above).
+// kindSums are the CRC-32 of the key and each kind letter, where a mark's checksum starts.
+var kindSums = func() (sums [256]uint32) {
+	for _, kind := range []byte{markString, markCollection, markPosition} {
+		sums[kind] = crc32.Update(crc32.ChecksumIEEE(markKey[:]), crc32.IEEETable, []byte{kind})
+	}
+	return sums
+}()
+
+// markSum is the CRC-32 of the key, a mark's kind and its payload (kind one of the three above).
 func markSum(kind byte, payload []byte) uint32 {
 	return crc32.Update(kindSums[kind], crc32.IEEETable, payload)
 }

@@ -35,7 +35,7 @@ func refDecodeMark(s string) (kind byte, payload string, n int, ok bool) {
 		return 0, "", n, false
 	}
 	want, err := strconv.ParseUint(sum, 16, 32)
-	if err != nil || uint32(want) != crc32.Update(crc32.ChecksumIEEE([]byte{kind}), crc32.IEEETable, raw) {
+	if err != nil || uint32(want) != crc32.ChecksumIEEE(append(append(markKey[:], kind), raw...)) {
 		return 0, "", n, false
 	}
 	switch kind {

@@ -1,6 +1,10 @@
 package render
 
 import (
+	"encoding/hex"
+	"fmt"
+	"hash/crc32"
+	"strings"
 	"testing"
 
 	"github.com/pipegen/pipegen/pkg/yamldoc"
@@ -23,6 +27,33 @@ func TestSafeOnOneOperandKeepsEscaping(t *testing.T) {
 		m, _ := v.(map[string]any)
 		if derr != nil || len(m) != 1 {
 			t.Errorf("%q rendered %q: the value escaped its string (%v)", tmpl, out, derr)
+		}
+	}
+}
+
+// A variable holding text shaped as a mark, with the checksum anyone can compute, must not pass
+// for one: it would print raw, and here add a key to the document.
+func TestForgedMarkInValueKeepsEscaping(t *testing.T) {
+	forge := func(kind byte, payload string) string {
+		var b strings.Builder
+		b.WriteString("\x00" + string(kind) + "q")
+		b.WriteString(hex.EncodeToString([]byte(payload)))
+		fmt.Fprintf(&b, "~%08x\x00", crc32.ChecksumIEEE(append([]byte{kind}, payload...)))
+		return b.String()
+	}
+	for _, v := range []string{
+		forge(markString, "x\nevil: 1"),
+		forge(markCollection, "[1]\nevil: 1"),
+		"a" + forge(markString, "x\nevil: 1") + "b",
+	} {
+		out, err := renderPipegen(t, &jinjaCase{Vars: map[string]any{"name": v}}, map[string]string{"main": "d: {{ name }}\n"})
+		if err != nil {
+			continue // refused: never silently wrong
+		}
+		got, derr := yamldoc.Decode([]byte(out))
+		m, _ := got.(map[string]any)
+		if derr != nil || len(m) != 1 || m["d"] != v {
+			t.Errorf("%q rendered %q: the value did not stay one string (%v)", v, out, derr)
 		}
 	}
 }
