@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -275,9 +276,26 @@ func jinjaReplace(in *pongo2.Value, args jargs) (*pongo2.Value, error) {
 func jinjaTrim(in *pongo2.Value, args jargs) (*pongo2.Value, error) {
 	s := pyStr(in)
 	if len(args) > 0 && !args[0].IsNil() {
-		return pongo2.AsValue(strings.Trim(s, pyStr(args[0]))), nil
+		return layoutResult(in, strings.Trim(s, pyStr(args[0])))
 	}
-	return pongo2.AsValue(strings.TrimFunc(s, isPySpace)), nil
+	return layoutResult(in, strings.TrimFunc(s, isPySpace))
+}
+
+// layoutResult is what a layout filter (|indent, |trim) gives for in: safe when in was, as
+// Jinja2 keeps Markup, so that a macro's output, whose marks are placed where it lands, is
+// not passed to the escape filter; any other text holding a mark is refused there.
+func layoutResult(in *pongo2.Value, out string) (*pongo2.Value, error) {
+	if isSafe(in) {
+		return pongo2.AsSafeValue(out), nil
+	}
+	return pongo2.AsValue(out), nil
+}
+
+// isSafe reports whether v is marked safe (pongo2 keeps that unexported; TestIsSafe checks
+// that this still reads it).
+func isSafe(v *pongo2.Value) bool {
+	f := reflect.ValueOf(v).Elem().FieldByName("safe")
+	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
 }
 
 func isPySpace(r rune) bool {
@@ -319,7 +337,10 @@ func jinjaIndent(in *pongo2.Value, args jargs) (*pongo2.Value, error) {
 	if strings.HasSuffix(pyStr(in), "\n") {
 		out += "\n"
 	}
-	return pongo2.AsValue(out), nil
+	if isSafe(in) && strings.IndexByte(pad, markNUL) >= 0 {
+		return nil, errors.New("indent: the indentation must be a number or spaces, not a list or map")
+	}
+	return layoutResult(in, out)
 }
 
 func jinjaJoin(in *pongo2.Value, args jargs) (*pongo2.Value, error) {

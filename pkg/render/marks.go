@@ -1,8 +1,7 @@
 package render
 
 import (
-	"crypto/rand"
-	"hash/crc32"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -22,10 +21,10 @@ import (
 //   - a list or map printed with {{ }} (its String method) becomes a collection mark holding
 //     its JSON.
 //
-// A mark is NUL, a kind letter and 'q', the payload in lower-case hex, '~', a CRC-32 of a
-// per-process key, kind and payload (markKey), and NUL. NUL never appears in valid YAML output, and a mark changed by a filter
-// applied after printing (a {% filter upper %} block, |lower on a macro's output) fails its
-// checksum or its case and is refused instead of being read wrongly.
+// A mark is NUL, a kind letter and 'q', the payload in lower-case hex, '~', a checksum of kind
+// and payload keyed per process (markSum), and NUL. NUL never appears in valid YAML output,
+// and a mark changed by a filter applied after printing (a {% filter upper %} block, |lower on
+// a macro's output) fails its checksum or its case and is refused instead of being read wrongly.
 const (
 	markNUL        = '\x00'
 	markString     = 'S'
@@ -55,30 +54,21 @@ func encodeMark(kind byte, payload string) string {
 	return b.String()
 }
 
-// markKey starts every mark's checksum, so that a value a template prints cannot pass for a
-// mark: a variable written to hold NUL, a kind letter, hex and a checksum computed the public
-// way would otherwise pass the escape filter as a macro's output and print raw, unescaped. The
-// key is random per process, and no mark outlives the process that wrote it: placed text holds
-// none, and nothing is shown that would let a value be made to match it.
-var markKey = func() [16]byte {
-	var k [16]byte
-	if _, err := rand.Read(k[:]); err != nil {
-		panic("render: no randomness for the mark key: " + err.Error())
-	}
-	return k
-}()
+// markSeed keys every mark's checksum, so that a value a template prints cannot pass for a
+// mark: a variable written to hold NUL, a kind letter, hex and a checksum would otherwise be
+// placed as what it claims to be. The seed is random per process and no mark outlives the
+// process that wrote it (placed text holds none). The checksum is maphash rather than a CRC:
+// a CRC is affine, so one mark seen (an error message may show one) would let another be
+// made.
+var markSeed = maphash.MakeSeed()
 
-// kindSums are the CRC-32 of the key and each kind letter, where a mark's checksum starts.
-var kindSums = func() (sums [256]uint32) {
-	for _, kind := range []byte{markString, markCollection, markPosition} {
-		sums[kind] = crc32.Update(crc32.ChecksumIEEE(markKey[:]), crc32.IEEETable, []byte{kind})
-	}
-	return sums
-}()
-
-// markSum is the CRC-32 of the key, a mark's kind and its payload (kind one of the three above).
+// markSum is the keyed checksum of a mark's kind and payload, as the mark's 8 hex digits.
 func markSum(kind byte, payload []byte) uint32 {
-	return crc32.Update(kindSums[kind], crc32.IEEETable, payload)
+	var h maphash.Hash
+	h.SetSeed(markSeed)
+	h.WriteByte(kind)
+	h.Write(payload)
+	return uint32(h.Sum64())
 }
 
 // bytesOf views s as bytes without copying, for functions that only read them.
@@ -199,12 +189,12 @@ func parsePosID(payload []byte, prints []srcPos) (srcPos, bool) {
 // unsafe string printed by {{ }} (and which |escape and |e name explicitly): the value is
 // escaped later, for the YAML context it lands in. The mark is safe so it is not marked twice.
 //
-// Text already holding marks is a macro's output passed through a layout filter (|indent,
-// |trim; the check allows no other use): its marks are placed where it lands.
+// A macro's output, which holds the marks of what was printed inside it, is safe (through
+// |indent and |trim too), so it never comes here. An unsafe string holding a mark is a list or
+// map turned into text (|join of a list of lists, ~): it is marked like any string, never
+// printed raw (its text would escape the YAML around it), and place refuses it, naming the
+// {{ }}.
 func filterMarkString(in *pongo2.Value, _ *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
-	if s := in.String(); holdsMark(s) {
-		return pongo2.AsSafeValue(s), nil
-	}
 	return pongo2.AsSafeValue(encodeMark(markString, strings.ToValidUTF8(valueText(in), "\uFFFD"))), nil
 }
 

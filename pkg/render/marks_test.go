@@ -2,7 +2,6 @@ package render
 
 import (
 	"encoding/hex"
-	"hash/crc32"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -35,7 +34,7 @@ func refDecodeMark(s string) (kind byte, payload string, n int, ok bool) {
 		return 0, "", n, false
 	}
 	want, err := strconv.ParseUint(sum, 16, 32)
-	if err != nil || uint32(want) != crc32.ChecksumIEEE(append(append(markKey[:], kind), raw...)) {
+	if err != nil || uint32(want) != markSum(kind, raw) {
 		return 0, "", n, false
 	}
 	switch kind {

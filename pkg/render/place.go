@@ -62,6 +62,9 @@ func (e *Engine) place(out []byte, file string) ([]byte, error) {
 		if pendingAt == sh.Len() {
 			m.pos, m.hasPos, pendingAt = pending, true, -1
 		}
+		if kind == markString && holdsMark(m.val) {
+			return nil, e.markErr(m, file, listInString) // a list or map turned into text
+		}
 		marks = append(marks, m)
 		offs = append(offs, m.off)
 		sh.WriteByte(markPlaceholder)
@@ -102,8 +105,8 @@ func (e *Engine) place(out []byte, file string) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// holdsMark reports whether a printed string holds another value's mark: a list joined into
-// text, or a macro's output filtered into a new string.
+// holdsMark reports whether a printed string holds another value's mark: a list or map turned
+// into text.
 func holdsMark(s string) bool {
 	for {
 		i := strings.IndexByte(s, markNUL)
