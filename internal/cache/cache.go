@@ -132,6 +132,13 @@ func pinnedBuildID(bi *debug.BuildInfo) (string, bool) {
 	}
 	pinned := settings["vcs.revision"] != "" && settings["vcs.modified"] == "false" ||
 		settings["vcs.revision"] == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)"
+	for _, d := range bi.Deps {
+		// A dependency without a sum is a local copy (a replace by path, a go.work): its code
+		// can change while the revision does not.
+		if d.Sum == "" && (d.Replace == nil || d.Replace.Sum == "") {
+			pinned = false
+		}
+	}
 	if !pinned {
 		return "", false
 	}
@@ -140,9 +147,19 @@ func pinnedBuildID(bi *debug.BuildInfo) (string, bool) {
 }
 
 // executableDigest is the SHA-256 of the running executable's content ("" when it cannot be
-// read): about 20 ms for pipegen's 30 MB.
+// read): about 20 ms for pipegen's 30 MB. On Linux /proc/self/exe is the file the process runs
+// even when its path has been given to a new build since; elsewhere the path is hashed, and
+// the digest is refused if the file changed while it was read.
 func executableDigest() string {
+	if f, err := os.Open("/proc/self/exe"); err == nil {
+		defer f.Close()
+		return digestOf(f)
+	}
 	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	before, err := os.Stat(exe)
 	if err != nil {
 		return ""
 	}
@@ -151,6 +168,15 @@ func executableDigest() string {
 		return ""
 	}
 	defer f.Close()
+	d := digestOf(f)
+	if after, err := os.Stat(exe); err != nil || !after.ModTime().Equal(before.ModTime()) || after.Size() != before.Size() {
+		return ""
+	}
+	return d
+}
+
+// digestOf is the identity of the executable read from f.
+func digestOf(f *os.File) string {
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return ""

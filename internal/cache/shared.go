@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,9 @@ import (
 // validators as a local entry), by the same Summarizer.Format, and a damaged copy is a pack
 // whose damaged records are misses (pack.go). An old, foreign or missing copy only makes the
 // run read more, and failing to read or write it never fails a command.
+
+// errNotAPack: the store's copy is not a pack, so a new one loses nothing.
+var errNotAPack = errors.New("not a summaries pack")
 
 // maxShared bounds the shared copy read: a store's summaries weigh ~460 bytes per pipeline.
 const maxShared = 256 << 20
@@ -88,7 +92,7 @@ func (sh *sharedSummaries) fetch(ctx context.Context) error {
 	case err != nil:
 		return err
 	case !bytes.HasPrefix(body, magic):
-		return fmt.Errorf("%s: not a summaries pack", ss.SummariesLocation())
+		return fmt.Errorf("%s: %w", ss.SummariesLocation(), errNotAPack)
 	}
 	if err := writeFileAtomic(path, body); err != nil {
 		return fmt.Errorf("cache: keep %s: %w", ss.SummariesLocation(), err)
@@ -105,6 +109,11 @@ func (sh *sharedSummaries) publish(ctx context.Context) error {
 	ss, ok := front50.SummaryStoreOf(sh.store)
 	if !ok || !sh.shared() {
 		return nil
+	}
+	// A cache that could not start from the store's copy holds only what this run saw: it
+	// would replace a fuller copy. Absent or unusable, there is nothing to lose.
+	if err := sh.err; err != nil && !errors.Is(err, front50.ErrNotFound) && !errors.Is(err, errNotAPack) {
+		return fmt.Errorf("not written, because the copy in the store could not be read first: %w", err)
 	}
 	body, err := os.ReadFile(filepath.Join(sh.dir.path, sh.name))
 	if err != nil {

@@ -10,10 +10,10 @@ import (
 )
 
 // Summarizer is what a cached store makes its summaries with (front50.LoadOptions.Summarize).
-// Format names what Summarize computes: an entry made with another Format is never used.
-// Summaries outlive the run that made them and, when Shared, are exchanged through the store
-// (shared.go), so Format must change whenever Summarize could give another result for some
-// document: NewSummarizer takes it from the build. An empty Format keeps no summaries.
+// Summaries outlive the run that made them and are exchanged through the store (shared.go), so
+// each is tied to a format that must change whenever Summarize could give another result for
+// some document: NewSummarizer's is the build's identity, which is what pipegen uses. Format
+// and Shared set it by hand, for tests (an empty Format keeps no summaries).
 type Summarizer struct {
 	Format    string
 	Shared    bool

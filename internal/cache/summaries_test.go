@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -34,14 +35,18 @@ func testSummarizer(format string, calls *atomic.Int64) *Summarizer {
 // sharingStore is a memStore that keeps the shared summaries object (front50.SummaryStore).
 type sharingStore struct {
 	*memStore
-	mu     sync.Mutex
-	shared []byte
-	writes int
+	mu      sync.Mutex
+	shared  []byte
+	writes  int
+	readErr error // ReadSummaries fails with it when set
 }
 
 func (s *sharingStore) ReadSummaries(_ context.Context, limit int64) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.readErr != nil {
+		return nil, s.readErr
+	}
 	if s.shared == nil {
 		return nil, front50.ErrNotFound
 	}
@@ -349,6 +354,11 @@ func TestBuildID(t *testing.T) {
 		{"a module version", build("v1.4.0"), true},
 		{"a module version built from a modified checkout", build("v1.4.0", "vcs.revision", "abc", "vcs.modified", "true"), false},
 		{"neither (-buildvcs=false)", build("(devel)"), false},
+		{"a clean checkout with a dependency replaced by a local copy", func() *debug.BuildInfo {
+			bi := build("(devel)", "vcs.revision", "abc", "vcs.modified", "false")
+			bi.Deps = []*debug.Module{{Path: "example.com/dep", Version: "v1.0.0", Replace: &debug.Module{Path: "../dep"}}}
+			return bi
+		}(), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id, pinned := pinnedBuildID(tc.bi)
@@ -377,5 +387,34 @@ func TestBuildID(t *testing.T) {
 	}
 	if again, _ := BuildID(); again != id {
 		t.Errorf("BuildID changed between calls: %q, %q", id, again)
+	}
+}
+
+// A machine that writes without having been able to read the store's copy (a sync --plan on a
+// fresh runner, the read timing out) must not replace that copy with what it wrote.
+func TestSummariesNotPublishedOverAnUnreadCopy(t *testing.T) {
+	var calls atomic.Int64
+	sz := testSummarizer("1", &calls)
+	m := &sharingStore{memStore: newMemStore(true)}
+	for i := range 10 {
+		m.write(fmt.Sprintf("p%02d", i), pipelineBody(i, 1))
+	}
+	_, cs := load(t, t.TempDir(), m, sz)
+	if err := cs.PublishSummaries(context.Background()); err != nil || m.writes != 1 {
+		t.Fatalf("setup: %v, %d writes", err, m.writes)
+	}
+	full := append([]byte(nil), m.shared...)
+
+	m.readErr = errors.New("access denied")
+	d := Open(t.TempDir())
+	w := cachedOf(WrapStoreWith(m, d, sz))
+	if _, err := w.Put(context.Background(), "p03", pipelineBody(3, 2), front50.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.PublishSummaries(context.Background()); err == nil || m.writes != 1 || !bytes.Equal(m.shared, full) {
+		t.Fatalf("publish after an unread copy: %v, %d writes; want an error and the copy kept", err, m.writes)
 	}
 }
