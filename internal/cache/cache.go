@@ -112,16 +112,14 @@ func ExecutableID() string {
 // through the store: shared.go). With a VCS revision of an unmodified checkout, or a module
 // version, it is a digest of the build information Go records (module and dependency versions,
 // toolchain, build flags, revision). Otherwise (GOFLAGS=-buildvcs=false, a modified checkout)
-// it is a digest of the executable itself: exactly this binary. shareable is false, and id
-// empty, only when neither can be had.
-func BuildID() (id string, shareable bool) {
+// it is a digest of the executable itself: exactly this binary. "" when neither can be had.
+func BuildID() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if id, ok := pinnedBuildID(bi); ok {
-			return id, true
+			return id
 		}
 	}
-	id = executableDigest()
-	return id, id != ""
+	return executableDigest()
 }
 
 // pinnedBuildID is the digest of bi when bi pins the code.

@@ -37,10 +37,10 @@ const fetchTimeout = 30 * time.Second
 // sharedSummaries is the summaries pack of one store, loaded once: from this cache's folder,
 // or, when the folder has none and the summaries are shared, from the store's copy.
 type sharedSummaries struct {
-	dir    *Dir
-	name   string
-	store  front50.Store
-	shared func() bool // whether summaries are exchanged with the store
+	dir   *Dir
+	name  string
+	store front50.Store
+	sz    *Summarizer // its format says whether there are summaries to exchange
 
 	once sync.Once
 	pack *Pack
@@ -49,8 +49,8 @@ type sharedSummaries struct {
 	err error
 }
 
-func newSharedSummaries(d *Dir, name string, s front50.Store, shared func() bool) *sharedSummaries {
-	return &sharedSummaries{dir: d, name: name, store: s, shared: shared}
+func newSharedSummaries(d *Dir, name string, s front50.Store, sz *Summarizer) *sharedSummaries {
+	return &sharedSummaries{dir: d, name: name, store: s, sz: sz}
 }
 
 // loaded is the pack as seed left it, or, before any seed, as this cache's folder has it.
@@ -59,19 +59,21 @@ func (sh *sharedSummaries) loaded() *Pack {
 	return sh.pack
 }
 
-// seed loads the pack, from the store's copy when this cache's folder has none, and delivers
-// it on the channel (at once when it is loaded already).
+// load loads the pack, from the store's copy when this cache's folder has none.
+func (sh *sharedSummaries) load(ctx context.Context) *Pack {
+	sh.once.Do(func() {
+		if sh.sz.format() != "" {
+			sh.err = sh.fetch(ctx)
+		}
+		sh.pack = sh.dir.pack(sh.name)
+	})
+	return sh.pack
+}
+
+// seed is load in the background, for a caller with a request of its own to make meanwhile.
 func (sh *sharedSummaries) seed(ctx context.Context) <-chan *Pack {
 	out := make(chan *Pack, 1)
-	go func() {
-		sh.once.Do(func() {
-			if sh.shared() {
-				sh.err = sh.fetch(ctx)
-			}
-			sh.pack = sh.dir.pack(sh.name)
-		})
-		out <- sh.pack
-	}()
+	go func() { out <- sh.load(ctx) }()
 	return out
 }
 
@@ -107,7 +109,7 @@ func (sh *sharedSummaries) fetch(ctx context.Context) error {
 // store was last given or gave from here. The pack must be saved first.
 func (sh *sharedSummaries) publish(ctx context.Context) error {
 	ss, ok := front50.SummaryStoreOf(sh.store)
-	if !ok || !sh.shared() {
+	if !ok || sh.sz.format() == "" {
 		return nil
 	}
 	// A cache that could not start from the store's copy holds only what this run saw: it

@@ -48,9 +48,9 @@ func WrapStoreWith(s front50.Store, d *Dir, sz *Summarizer) front50.Store {
 		return s
 	}
 	cs := &Store{Store: s, objects: objectPack{d.pack(packName("objects", s.Location()))}}
-	if sz != nil && sz.Summarize != nil && (sz.Format != "" || sz.identity != nil) {
-		go sz.id() // the build's identity may take reading the executable: meanwhile, the listing
-		cs.summaries = &summaryPack{sh: newSharedSummaries(d, packName("summaries", s.Location()), s, func() bool { _, shared := sz.id(); return shared }), sz: sz}
+	if sz != nil && sz.Summarize != nil {
+		go sz.format() // the build's identity may take reading the executable: meanwhile, the listing
+		cs.summaries = &summaryPack{sh: newSharedSummaries(d, packName("summaries", s.Location()), s, sz), sz: sz}
 	}
 	if as, err := front50.AppStoreOf(s); err == nil {
 		return newAppsStore(cs, as, d)
@@ -161,9 +161,9 @@ func (s *Store) Put(ctx context.Context, id string, body []byte, opt front50.Put
 	if err != nil {
 		return "", err
 	}
-	s.objects.written(strings.ToLower(id), etag, body)
-	if s.summaries != nil {
-		s.summaries.written(ctx, strings.ToLower(id), etag, body, doc)
+	key := strings.ToLower(id)
+	if meta, ok := s.objects.written(key, etag, body); ok && s.summaries != nil {
+		s.summaries.written(ctx, key, meta, body, doc)
 	}
 	return etag, nil
 }
@@ -229,10 +229,13 @@ func (o objectPack) hit(key string, in front50.Info) (*front50.Object, bool) {
 
 // remember caches what a GET answered.
 func (o objectPack) remember(key string, in front50.Info, body []byte) {
-	meta, ok := newEntryMeta(in, body)
-	if !ok {
-		return
+	if meta, ok := newEntryMeta(in, body); ok {
+		o.put(key, meta, body)
 	}
+}
+
+// put caches body under the validator meta.
+func (o objectPack) put(key string, meta entryMeta, body []byte) {
 	validator, err := json.Marshal(meta)
 	if err != nil {
 		return
@@ -240,11 +243,15 @@ func (o objectPack) remember(key string, in front50.Info, body []byte) {
 	o.pack.Put(key, validator, body)
 }
 
-// written caches what a write stored, when the ETag proves it.
-func (o objectPack) written(key, etag string, body []byte) {
-	if isMD5Of(etag, body) {
-		o.remember(key, front50.Info{ETag: etag}, body)
+// written caches what a write stored, when the ETag proves it (the body's MD5), and returns
+// the validator it was cached under.
+func (o objectPack) written(key, etag string, body []byte) (entryMeta, bool) {
+	if !isMD5Of(etag, body) {
+		return entryMeta{}, false
 	}
+	meta := entryMeta{ETag: etag, Size: int64(len(body)), MD5: true}
+	o.put(key, meta, body)
+	return meta, true
 }
 
 // isMD5Of reports whether etag is the quoted or bare hex MD5 of body.

@@ -12,34 +12,32 @@ import (
 // Summarizer is what a cached store makes its summaries with (front50.LoadOptions.Summarize).
 // Summaries outlive the run that made them and are exchanged through the store (shared.go), so
 // each is tied to a format that must change whenever Summarize could give another result for
-// some document: NewSummarizer's is the build's identity, which is what pipegen uses. Format
-// and Shared set it by hand, for tests (an empty Format keeps no summaries).
+// some document: NewSummarizer's is the build's identity, which is what pipegen uses; Format
+// sets one by hand, for tests. An empty format keeps no summaries.
 type Summarizer struct {
 	Format    string
-	Shared    bool
 	Summarize func(doc map[string]any) (summary map[string]any, digest []byte)
 
-	identity func() (format string, shared bool) // NewSummarizer's, computed once when first asked
+	identity func() string // NewSummarizer's, computed once when first asked
 }
 
-// NewSummarizer is the Summarizer of this build for summarize: its Format is the build's
+// NewSummarizer is the Summarizer of this build for summarize: its format is the build's
 // identity (BuildID), found the first time it is needed.
 func NewSummarizer(summarize func(map[string]any) (map[string]any, []byte)) *Summarizer {
-	return &Summarizer{Summarize: summarize, identity: sync.OnceValues(func() (string, bool) {
-		id, shareable := BuildID()
-		if id == "" {
-			return "", false
+	return &Summarizer{Summarize: summarize, identity: sync.OnceValue(func() string {
+		if id := BuildID(); id != "" {
+			return "summaries/1 " + id
 		}
-		return "summaries/1 " + id, shareable
+		return ""
 	})}
 }
 
-// id is the Format, and whether summaries are shared.
-func (z *Summarizer) id() (format string, shared bool) {
+// format is what entries are tied to ("" for none).
+func (z *Summarizer) format() string {
 	if z.identity != nil {
 		return z.identity()
 	}
-	return z.Format, z.Shared && z.Format != ""
+	return z.Format
 }
 
 // summaryPack holds what a Summarizer made of each stored pipeline, under the same kind of
@@ -58,7 +56,7 @@ type summaryMeta struct {
 
 // summary returns the entry for the version the listing shows as in.
 func (p summaryPack) summary(key string, in front50.Info) (map[string]any, []byte, bool) {
-	format, _ := p.sz.id()
+	format := p.sz.format()
 	if format == "" {
 		return nil, nil, false
 	}
@@ -79,9 +77,15 @@ func (p summaryPack) summary(key string, in front50.Info) (map[string]any, []byt
 
 // remember records the summary of the object version in and body.
 func (p summaryPack) remember(key string, in front50.Info, body []byte, sum map[string]any, digest []byte) {
-	format, _ := p.sz.id()
-	meta, ok := newEntryMeta(in, body)
-	if !ok || format == "" {
+	if meta, ok := newEntryMeta(in, body); ok {
+		p.put(key, meta, sum, digest)
+	}
+}
+
+// put records a summary under the validator meta.
+func (p summaryPack) put(key string, meta entryMeta, sum map[string]any, digest []byte) {
+	format := p.sz.format()
+	if format == "" {
 		return
 	}
 	payload, ok := encodeSummary(sum, digest)
@@ -95,13 +99,10 @@ func (p summaryPack) remember(key string, in front50.Info, body []byte, sum map[
 	p.sh.loaded().Put(key, validator, payload)
 }
 
-// written summarises what a write stored, when the ETag proves it, from doc: body as the
-// store decoded it to validate it, which is what a read would decode; nil when the store did
-// not say, and the body is decoded here.
-func (p summaryPack) written(ctx context.Context, key, etag string, body []byte, doc map[string]any) {
-	if !isMD5Of(etag, body) {
-		return
-	}
+// written summarises what a write stored, its ETag proven the body's MD5 (meta), from doc:
+// body as the store decoded it to validate it, which is what a read would decode; nil when the
+// store did not say, and the body is decoded here.
+func (p summaryPack) written(ctx context.Context, key string, meta entryMeta, body []byte, doc map[string]any) {
 	if doc == nil {
 		var err error
 		if doc, err = front50.DecodeStored(body); err != nil {
@@ -109,8 +110,8 @@ func (p summaryPack) written(ctx context.Context, key, etag string, body []byte,
 		}
 	}
 	sum, digest := p.sz.Summarize(doc)
-	<-p.sh.seed(ctx) // a cache without summaries starts from the shared ones before adding to them
-	p.remember(key, front50.Info{ETag: etag}, body, sum, digest)
+	p.sh.load(ctx) // a cache without summaries starts from the shared ones before adding to them
+	p.put(key, meta, sum, digest)
 }
 
 // A summary entry's payload: the digest's length as one byte (0: no digest), the digest,

@@ -21,7 +21,7 @@ import (
 // testSummarizer keeps the name and the size of a document, and digests the rest; calls
 // counts how often it ran.
 func testSummarizer(format string, calls *atomic.Int64) *Summarizer {
-	return &Summarizer{Format: format, Shared: true, Summarize: func(doc map[string]any) (map[string]any, []byte) {
+	return &Summarizer{Format: format, Summarize: func(doc map[string]any) (map[string]any, []byte) {
 		calls.Add(1)
 		b, err := json.Marshal(doc)
 		if err != nil {
@@ -309,31 +309,6 @@ func TestSharedSummaries(t *testing.T) {
 	}
 }
 
-// A summarizer that does not share neither reads the store's copy nor writes it: its Format
-// does not pin the code, so no other build may believe its summaries, nor it theirs.
-func TestUnsharedSummarizerKeepsToItself(t *testing.T) {
-	var calls atomic.Int64
-	sz := testSummarizer("local", &calls)
-	sz.Shared = false
-	m := &sharingStore{memStore: newMemStore(true)}
-	for i := range 5 {
-		m.write(fmt.Sprintf("p%02d", i), pipelineBody(i, 1))
-	}
-	shared := testSummarizer("local", &calls)
-	_, cs := load(t, t.TempDir(), m, shared)
-	if err := cs.PublishSummaries(context.Background()); err != nil || m.writes != 1 {
-		t.Fatalf("setup: %v, %d writes", err, m.writes)
-	}
-	m.gets = 0
-	_, cs = load(t, t.TempDir(), m, sz)
-	if m.getCount() != 5 {
-		t.Errorf("an unshared summarizer took %d of 5 summaries from the store's copy", 5-m.getCount())
-	}
-	if err := cs.PublishSummaries(context.Background()); err != nil || m.writes != 1 {
-		t.Errorf("an unshared summarizer published: %v, %d writes", err, m.writes)
-	}
-}
-
 func TestBuildID(t *testing.T) {
 	build := func(version string, settings ...string) *debug.BuildInfo {
 		bi := &debug.BuildInfo{GoVersion: "go1.26.8", Path: "github.com/pipegen/pipegen/cmd/pipegen",
@@ -381,11 +356,11 @@ func TestBuildID(t *testing.T) {
 	}
 	// A build that records no revision (a test binary, GOFLAGS=-buildvcs=false) is known by
 	// its executable.
-	id, shareable := BuildID()
-	if !shareable || !strings.HasPrefix(id, "exe ") && !strings.HasPrefix(id, "build ") {
-		t.Fatalf("BuildID of this test binary = %q, %v; want an identity", id, shareable)
+	id := BuildID()
+	if !strings.HasPrefix(id, "exe ") && !strings.HasPrefix(id, "build ") {
+		t.Fatalf("BuildID of this test binary = %q, want an identity", id)
 	}
-	if again, _ := BuildID(); again != id {
+	if again := BuildID(); again != id {
 		t.Errorf("BuildID changed between calls: %q, %q", id, again)
 	}
 }

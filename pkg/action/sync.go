@@ -217,8 +217,8 @@ func (o DiffOptions) cache(cfg *config.Config) *cache.Dir {
 	return openCache(cfg, false)
 }
 
-// summarizer is how the cache summarises stored pipelines, tied to this build (nil when the
-// build cannot be identified: then no summary is kept).
+// summarizer is how the cache summarises stored pipelines, tied to this build (when the build
+// cannot be identified, no summary is kept).
 var summarizer = cache.NewSummarizer(plan.Summarize)
 
 // cachedStore puts the object cache in front of a remote store, and the summaries cache when
@@ -351,8 +351,14 @@ func Apply(ctx context.Context, store front50.Store, p *plan.Plan, opt SyncOptio
 		c := cache.Open(opt.CacheDir)
 		store = cachedStore(store, c, true)
 		defer func() {
-			if err := c.Save(); err != nil || rep == nil {
-				return // a summary pack not saved is not to be shared either
+			if rep == nil {
+				_ = c.Save()
+				return
+			}
+			if err := c.Save(); err != nil {
+				// Not shared either: what would be shared is the saved pack.
+				rep.SummariesErr = fmt.Errorf("the cache could not be saved: %w", err)
+				return
 			}
 			rep.SummariesErr = publishSummaries(ctx, store)
 		}()
