@@ -19,6 +19,16 @@ func CorpusDir(rel string) string {
 	return filepath.Join(rel, "shared", "corpus")
 }
 
+// NoCorpus ends a test that found no corpus at dir: it skips, except in CI (or make test),
+// where shared/ is always beside the clone and a missing corpus must not pass quietly.
+func NoCorpus(t testing.TB, dir string) {
+	t.Helper()
+	if os.Getenv("CI") != "" || Required() {
+		t.Fatalf("no corpus at %s (set PIPEGEN_CORPUS)", dir)
+	}
+	t.Skipf("SKIPPED: no corpus at %s (set PIPEGEN_CORPUS)", dir)
+}
+
 // CorpusPipeline is one pipeline object with stages found in a corpus file.
 type CorpusPipeline struct {
 	Dir, File string         // the corpus folder and the file's base name
@@ -29,8 +39,7 @@ type CorpusPipeline struct {
 
 // CorpusPipelines returns every pipeline with stages in the given folders of the corpus at
 // dir, in file order. Files that are not JSON (storage files with sed placeholders) and objects
-// that are not pipelines are skipped. Without a corpus the test skips, except in CI, where
-// shared/ is always beside the clone and a missing corpus must not pass quietly.
+// that are not pipelines are skipped. Without a corpus, NoCorpus.
 func CorpusPipelines(t testing.TB, dir string, folders ...string) []CorpusPipeline {
 	t.Helper()
 	var out []CorpusPipeline
@@ -40,10 +49,7 @@ func CorpusPipelines(t testing.TB, dir string, folders ...string) []CorpusPipeli
 			t.Fatal(err)
 		}
 		if len(files) == 0 {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("no corpus at %s (set PIPEGEN_CORPUS)", filepath.Join(dir, d))
-			}
-			t.Skipf("SKIPPED: no corpus at %s (set PIPEGEN_CORPUS)", filepath.Join(dir, d))
+			NoCorpus(t, filepath.Join(dir, d))
 		}
 		sort.Strings(files)
 		for _, f := range files {
