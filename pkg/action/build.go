@@ -79,6 +79,8 @@ type Pipeline struct {
 	Providers []string
 	// doc holds Doc in the spool once a streaming Render has let go of it (Document).
 	doc *spooledDoc
+	// dropped: a Render with DropDocuments let go of Doc without keeping it.
+	dropped bool
 	// The template file, read again only to map a problem back to its line: most builds have
 	// no problem, and reading it for every pipeline cost a file read and a split per pipeline.
 	templatesDir, templateFile string
@@ -104,9 +106,12 @@ func (b *Build) Close() error {
 }
 
 // Document is the pipeline's stored document: Doc, or, after a streaming Render, a copy read
-// back from its spool.
+// back from its spool. After a Render with DropDocuments there is none, and asking is an error.
 func (p *Pipeline) Document() (map[string]any, error) {
-	if p.Doc != nil || p.doc == nil {
+	switch {
+	case p.dropped:
+		return nil, fmt.Errorf("%s: the render kept no document (DropDocuments)", p.Source)
+	case p.Doc != nil || p.doc == nil:
 		return p.Doc, nil
 	}
 	return p.doc.Document()
@@ -266,7 +271,7 @@ func Render(ctx context.Context, cfg *config.Config, opt BuildOptions) (*Build, 
 		}
 		then = func(p *Pipeline) error {
 			if opt.DropDocuments {
-				p.Doc = nil
+				p.Doc, p.dropped = nil, true
 				return nil
 			}
 			d, ok, err := spoolDoc(sp, p.Doc)

@@ -10,8 +10,8 @@ import (
 )
 
 // SyncReport prints what a sync did. Each pipeline written or deleted is named on errOut
-// (unless quiet), every failure, pipeline not started and a failed last-modified.json bump
-// always; the one-line outcome goes to out. cs colours errOut.
+// (unless quiet), every failure, pipeline not started, a failed last-modified.json bump and
+// summaries not shared always; the one-line outcome goes to out. cs colours errOut.
 func SyncReport(out, errOut io.Writer, rep *action.Report, cs *iostreams.ColorScheme, quiet bool) error {
 	o, e := &errWriter{w: out}, &errWriter{w: errOut}
 	verb := map[plan.Action]string{plan.Create: "created", plan.Update: "updated", plan.Adopt: "adopted", plan.Delete: "deleted"}

@@ -16,11 +16,12 @@ func TestSyncReport(t *testing.T) {
 		return plan.Item{Action: a, ID: "id-" + name, Application: "app", Name: name}
 	}
 	full := &action.Report{
-		Done:       []action.Outcome{{Item: item(plan.Create, "new")}, {Item: item(plan.Update, "changed")}, {Item: item(plan.Adopt, "taken")}, {Item: item(plan.Delete, "gone")}},
-		Failed:     []action.Outcome{{Item: item(plan.Update, "raced"), Err: errors.New("write app/raced (id-raced): changed by someone else since it was read")}},
-		NotStarted: []plan.Item{item(plan.Create, "late")},
-		BumpErr:    errors.New("access denied"),
-		Conflicts:  []plan.Item{{Action: plan.Conflict, ID: "id-taken-name", Application: "app", Name: "taken-name", Source: "services/app.yaml: dev/deploy", Reason: `a pipeline named "Taken-Name" (id 0f5f) exists in app and was not made by pipegen; sync --adopt takes it over and keeps its id`}},
+		Done:         []action.Outcome{{Item: item(plan.Create, "new")}, {Item: item(plan.Update, "changed")}, {Item: item(plan.Adopt, "taken")}, {Item: item(plan.Delete, "gone")}},
+		Failed:       []action.Outcome{{Item: item(plan.Update, "raced"), Err: errors.New("write app/raced (id-raced): changed by someone else since it was read")}},
+		NotStarted:   []plan.Item{item(plan.Create, "late")},
+		BumpErr:      errors.New("access denied"),
+		SummariesErr: errors.New("put s3://bucket/front50/pipegen.summaries: access denied"),
+		Conflicts:    []plan.Item{{Action: plan.Conflict, ID: "id-taken-name", Application: "app", Name: "taken-name", Source: "services/app.yaml: dev/deploy", Reason: `a pipeline named "Taken-Name" (id 0f5f) exists in app and was not made by pipegen; sync --adopt takes it over and keeps its id`}},
 	}
 	for _, tc := range []struct {
 		file  string

@@ -285,18 +285,33 @@ func jinjaTrim(in *pongo2.Value, args jargs) (*pongo2.Value, error) {
 // Jinja2 keeps Markup, so that a macro's output, whose marks are placed where it lands, is
 // not passed to the escape filter; any other text holding a mark is refused there.
 func layoutResult(in *pongo2.Value, out string) (*pongo2.Value, error) {
-	if isSafe(in) {
-		return pongo2.AsSafeValue(out), nil
+	return layoutValue(isSafe(in), out), nil
+}
+
+func layoutValue(safe bool, out string) *pongo2.Value {
+	if safe {
+		return pongo2.AsSafeValue(out)
 	}
-	return pongo2.AsValue(out), nil
+	return pongo2.AsValue(out)
 }
 
 // isSafe reports whether v is marked safe (pongo2 keeps that unexported; TestIsSafe checks
 // that this still reads it).
 func isSafe(v *pongo2.Value) bool {
-	f := reflect.ValueOf(v).Elem().FieldByName("safe")
-	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
+	if safeField == nil {
+		return false
+	}
+	return reflect.ValueOf(v).Elem().FieldByIndex(safeField).Bool()
 }
+
+// safeField is where pongo2.Value keeps its safe flag, found once (nil if it is gone).
+var safeField = func() []int {
+	f, ok := reflect.TypeFor[pongo2.Value]().FieldByName("safe")
+	if !ok || f.Type.Kind() != reflect.Bool {
+		return nil
+	}
+	return f.Index
+}()
 
 func isPySpace(r rune) bool {
 	switch r {
@@ -337,10 +352,11 @@ func jinjaIndent(in *pongo2.Value, args jargs) (*pongo2.Value, error) {
 	if strings.HasSuffix(pyStr(in), "\n") {
 		out += "\n"
 	}
-	if isSafe(in) && strings.IndexByte(pad, markNUL) >= 0 {
+	safe := isSafe(in)
+	if safe && strings.IndexByte(pad, markNUL) >= 0 {
 		return nil, errors.New("indent: the indentation must be a number or spaces, not a list or map")
 	}
-	return layoutResult(in, out)
+	return layoutValue(safe, out), nil
 }
 
 func jinjaJoin(in *pongo2.Value, args jargs) (*pongo2.Value, error) {
